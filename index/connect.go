@@ -1,0 +1,406 @@
+package index
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/dgraph-io/badger/v4"
+	"github.com/minerscope/minerscope/analysis"
+)
+
+// BlockWriter writes the rows of one block inside that block's transaction
+// and records, for every key it touches, the value the key had before the
+// block, so that DisconnectTip can undo the block without the node. A new
+// record type adds a dbPutX(w, ...) helper built on Put and Delete, called
+// from the extra writer connect runs for each block, and gets undo for free.
+type BlockWriter struct {
+	txn    *badger.Txn
+	height int32
+	undo   []undoEntry
+}
+
+// newBlockWriter returns a writer for the block at height.
+func newBlockWriter(txn *badger.Txn, height int32) *BlockWriter {
+	return &BlockWriter{txn: txn, height: height, undo: make([]undoEntry, 0, 4)}
+}
+
+// Height returns the height of the block being written.
+func (w *BlockWriter) Height() int32 {
+	return w.height
+}
+
+// Put sets key to val. Neither slice may be modified afterwards.
+func (w *BlockWriter) Put(key, val []byte) error {
+	if err := w.record(key); err != nil {
+		return err
+	}
+	if err := w.txn.Set(key, val); err != nil {
+		return fmt.Errorf("write key %x at height %d: %w", key, w.height, err)
+	}
+	return nil
+}
+
+// Delete removes key. The slice may not be modified afterwards.
+func (w *BlockWriter) Delete(key []byte) error {
+	if err := w.record(key); err != nil {
+		return err
+	}
+	if err := w.txn.Delete(key); err != nil {
+		return fmt.Errorf("delete key %x at height %d: %w", key, w.height, err)
+	}
+	return nil
+}
+
+// putKnown is Put for a key whose value before the block the caller already
+// knows (existed=false: absent), which saves a read. The key must not have
+// been touched by this block yet.
+func (w *BlockWriter) putKnown(key, val, prev []byte, existed bool) error {
+	w.undo = append(w.undo, undoEntry{key: key, prev: prev, existed: existed})
+	if err := w.txn.Set(key, val); err != nil {
+		return fmt.Errorf("write key %x at height %d: %w", key, w.height, err)
+	}
+	return nil
+}
+
+// record remembers the value key had before the block, the first time the
+// block touches it. A block touches few keys, so a linear scan is enough.
+func (w *BlockWriter) record(key []byte) error {
+	if len(key) == 0 || key[0] == undoPrefix {
+		return fmt.Errorf("key %x is not writable by a block", key)
+	}
+	if w.touched(key) {
+		return nil
+	}
+
+	prev, existed, err := dbFetch(w.txn, key)
+	if err != nil {
+		return err
+	}
+	w.undo = append(w.undo, undoEntry{key: key, prev: prev, existed: existed})
+	return nil
+}
+
+// touched reports whether the block already wrote key.
+func (w *BlockWriter) touched(key []byte) bool {
+	for i := range w.undo {
+		if bytes.Equal(w.undo[i].key, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// ConnectHeader adds the header at height on top of the tip, in one Badger
+// transaction that also moves the tip and records the undo data. It fails
+// with ErrNotOnTip unless height is tip+1 and hdr.PrevBlock is the tip hash,
+// and with ErrNotGenesis if the first header is not the network's genesis.
+func (db *DB) ConnectHeader(height int32, hdr *wire.BlockHeader) error {
+	return db.connect(height, hdr, nil)
+}
+
+// connect adds one block: its header rows, whatever extra writes, the tip and
+// the undo record, all in one transaction.
+func (db *DB) connect(height int32, hdr *wire.BlockHeader,
+	extra func(w *BlockWriter) error) error {
+
+	tip, unlock, err := db.lockWriter()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	hash := hdr.BlockHash()
+	if err := db.checkExtendsTip(tip, height, hdr, &hash); err != nil {
+		return err
+	}
+
+	rec := HeaderRecord{
+		Height:    height,
+		Hash:      hash,
+		Header:    *hdr,
+		ChainWork: new(big.Int).Add(tip.work, analysis.CalcWork(hdr.Bits)),
+	}
+	if err := db.commitBlock(tip, &rec, extra); err != nil {
+		return err
+	}
+
+	db.setTip(tipState{ok: true, height: height, hash: hash, work: rec.ChainWork})
+	return nil
+}
+
+// commitBlock writes rec, the extra rows, the tip and the undo record in one
+// transaction.
+func (db *DB) commitBlock(prevTip tipState, rec *HeaderRecord,
+	extra func(w *BlockWriter) error) error {
+
+	txn := db.bdb.NewTransaction(true)
+	defer txn.Discard()
+
+	w := newBlockWriter(txn, rec.Height)
+	if err := dbPutHeader(w, rec); err != nil {
+		return err
+	}
+	if err := dbPutTip(w, prevTip, rec); err != nil {
+		return err
+	}
+	if extra != nil {
+		if err := extra(w); err != nil {
+			return err
+		}
+	}
+	if err := dbPutUndo(txn, rec.Height, w.undo); err != nil {
+		return err
+	}
+
+	if err := txn.Commit(); err != nil {
+		return fmt.Errorf("connect header %v at height %d: %w", rec.Hash,
+			rec.Height, err)
+	}
+	return nil
+}
+
+// checkExtendsTip verifies that the header at height connects on tip.
+func (db *DB) checkExtendsTip(tip tipState, height int32, hdr *wire.BlockHeader,
+	hash *chainhash.Hash) error {
+
+	if !tip.ok {
+		if height != 0 {
+			return fmt.Errorf("%w: index is empty so the first header must "+
+				"be at height 0, not %d (hash %v)", ErrNotOnTip, height, hash)
+		}
+		if *hash != db.params.GenesisHash {
+			return fmt.Errorf("%w: header %v is not the %s genesis block %v",
+				ErrNotGenesis, hash, db.params.Name, db.params.GenesisHash)
+		}
+		return nil
+	}
+
+	if height != tip.height+1 || hdr.PrevBlock != tip.hash {
+		return fmt.Errorf("%w: header %v at height %d has previous block "+
+			"%v but the tip is %v at height %d", ErrNotOnTip, hash, height,
+			hdr.PrevBlock, tip.hash, tip.height)
+	}
+	return nil
+}
+
+// DisconnectTip removes the tip block by replaying its undo record, and moves
+// the tip back, in one transaction. It fails with ErrNotFound on an empty
+// index.
+func (db *DB) DisconnectTip() error {
+	tip, unlock, err := db.lockWriter()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if !tip.ok {
+		return fmt.Errorf("%w: cannot disconnect from an empty index",
+			ErrNotFound)
+	}
+
+	var newTip tipState
+	err = db.bdb.Update(func(txn *badger.Txn) error {
+		var err error
+		newTip, err = dbDisconnectBlock(txn, tip)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("disconnect header %v at height %d: %w", tip.hash,
+			tip.height, err)
+	}
+
+	db.setTip(newTip)
+	return nil
+}
+
+// dbDisconnectBlock undoes the tip block and returns the tip it restored.
+func dbDisconnectBlock(txn *badger.Txn, tip tipState) (tipState, error) {
+	undoKey := heightKey(undoPrefix, tip.height)
+	b, ok, err := dbFetch(txn, undoKey)
+	if err != nil {
+		return tipState{}, err
+	}
+	if !ok {
+		return tipState{}, fmt.Errorf("%w: no undo record at height %d",
+			ErrCorrupt, tip.height)
+	}
+	entries, err := deserializeUndo(tip.height, b)
+	if err != nil {
+		return tipState{}, err
+	}
+
+	if err := dbReplayUndo(txn, entries); err != nil {
+		return tipState{}, err
+	}
+	if err := txn.Delete(undoKey); err != nil {
+		return tipState{}, err
+	}
+	return dbFetchTipState(txn)
+}
+
+// dbReplayUndo restores every key of an undo record, last write first.
+func dbReplayUndo(txn *badger.Txn, entries []undoEntry) error {
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		var err error
+		if e.existed {
+			err = txn.Set(e.key, e.prev)
+		} else {
+			err = txn.Delete(e.key)
+		}
+		if err != nil {
+			return fmt.Errorf("restore key %x: %w", e.key, err)
+		}
+	}
+	return nil
+}
+
+// dbPutHeader writes the header-by-height and height-by-hash rows of rec.
+// Both keys are new: nothing is stored above the tip (checked at open and
+// kept by undo), and a block hash cannot repeat within one chain.
+func dbPutHeader(w *BlockWriter, rec *HeaderRecord) error {
+	val, err := serializeHeaderRecord(rec)
+	if err != nil {
+		return err
+	}
+	err = w.putKnown(heightKey(headerPrefix, rec.Height), val, nil, false)
+	if err != nil {
+		return err
+	}
+	return w.putKnown(hashKey(&rec.Hash), serializeHeight(rec.Height), nil, false)
+}
+
+// dbPutTip moves the tip record from prev to rec.
+func dbPutTip(w *BlockWriter, prev tipState, rec *HeaderRecord) error {
+	var prevVal []byte
+	if prev.ok {
+		prevVal = serializeTip(prev.height, &prev.hash)
+	}
+	return w.putKnown(tipKey, serializeTip(rec.Height, &rec.Hash), prevVal, prev.ok)
+}
+
+// dbPutUndo writes the undo record of the block at height.
+func dbPutUndo(txn *badger.Txn, height int32, entries []undoEntry) error {
+	err := txn.Set(heightKey(undoPrefix, height), serializeUndo(entries))
+	if err != nil {
+		return fmt.Errorf("write undo record at height %d: %w", height, err)
+	}
+	return nil
+}
+
+// dbFetchTipState reads the tip record and the chain work of the tip header.
+func dbFetchTipState(txn *badger.Txn) (tipState, error) {
+	b, ok, err := dbFetch(txn, tipKey)
+	if err != nil || !ok {
+		return tipState{work: new(big.Int)}, err
+	}
+	height, hash, err := deserializeTip(b)
+	if err != nil {
+		return tipState{}, err
+	}
+
+	rec, err := dbFetchHeader(txn, height)
+	if errors.Is(err, ErrNotFound) {
+		return tipState{}, fmt.Errorf("%w: tip %v at height %d has no "+
+			"header", ErrCorrupt, hash, height)
+	}
+	if err != nil {
+		return tipState{}, err
+	}
+	if rec.Hash != hash {
+		return tipState{}, fmt.Errorf("%w: tip is %v but the header at "+
+			"height %d is %v", ErrCorrupt, hash, height, rec.Hash)
+	}
+	return tipState{ok: true, height: height, hash: hash, work: rec.ChainWork}, nil
+}
+
+// loadTip reads the tip at open and checks that the rows around it agree:
+// the header at the tip height is the tip, nothing is stored above it, and an
+// empty index has no rows at all.
+func loadTip(bdb *badger.DB) (tipState, error) {
+	var tip tipState
+	err := bdb.View(func(txn *badger.Txn) error {
+		var err error
+		if tip, err = dbFetchTipState(txn); err != nil {
+			return err
+		}
+		return dbCheckNothingAbove(txn, tip)
+	})
+	return tip, err
+}
+
+// dbCheckNothingAbove fails if a header or undo record exists above the tip,
+// or a block row exists in an empty index.
+func dbCheckNothingAbove(txn *badger.Txn, tip tipState) error {
+	next := int32(0)
+	if tip.ok {
+		next = tip.height + 1
+		if _, ok, err := dbFetch(txn, heightKey(undoPrefix, tip.height)); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("%w: tip at height %d has no undo record",
+				ErrCorrupt, tip.height)
+		}
+	}
+
+	for _, prefix := range []byte{headerPrefix, undoPrefix} {
+		if dbHasKeyFrom(txn, prefix, next) {
+			return fmt.Errorf("%w: rows with prefix %#x exist above the "+
+				"tip (next height %d)", ErrCorrupt, prefix, next)
+		}
+	}
+	if !tip.ok && dbHasKeyFrom(txn, hashPrefix, 0) {
+		return fmt.Errorf("%w: empty index has hash rows", ErrCorrupt)
+	}
+	return nil
+}
+
+// dbHasKeyFrom reports whether keyspace prefix has a key at or after the
+// big-endian height from (or any key, for the hash keyspace).
+func dbHasKeyFrom(txn *badger.Txn, prefix byte, from int32) bool {
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false
+	opts.Prefix = []byte{prefix}
+	it := txn.NewIterator(opts)
+	defer it.Close()
+
+	start := []byte{prefix}
+	if prefix != hashPrefix {
+		start = heightKey(prefix, from)
+	}
+	it.Seek(start)
+	return it.ValidForPrefix([]byte{prefix})
+}
+
+// lockWriter takes the writer lock and returns the cached tip and the
+// function releasing the lock, or why the index cannot be written.
+func (db *DB) lockWriter() (tipState, func(), error) {
+	db.writeMu.Lock()
+	db.closeMu.RLock()
+	unlock := func() {
+		db.closeMu.RUnlock()
+		db.writeMu.Unlock()
+	}
+
+	switch {
+	case db.closed:
+		unlock()
+		return tipState{}, nil, ErrClosed
+	case db.readOnly:
+		unlock()
+		return tipState{}, nil, ErrReadOnly
+	}
+
+	db.tipMu.RLock()
+	defer db.tipMu.RUnlock()
+	return db.tip, unlock, nil
+}
+
+// setTip replaces the cached tip after a commit.
+func (db *DB) setTip(tip tipState) {
+	db.tipMu.Lock()
+	db.tip = tip
+	db.tipMu.Unlock()
+}

@@ -1,0 +1,354 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/minerscope/minerscope/analysis"
+)
+
+var (
+	// ErrNotFound is returned when a height or hash is not in the index.
+	ErrNotFound = errors.New("not found in the index")
+
+	// ErrNotOnTip is returned when a header does not extend the index tip.
+	ErrNotOnTip = errors.New("header does not extend the index tip")
+
+	// ErrNotGenesis is returned when the first header connected to an empty
+	// index is not the genesis block of the index's network.
+	ErrNotGenesis = errors.New("first header is not the network's genesis block")
+
+	// ErrWrongNetwork is returned (inside a *WrongNetworkError) when the
+	// index was built for another network than the one asked for.
+	ErrWrongNetwork = errors.New("index was built for another network")
+
+	// ErrSchemaTooNew is returned when the index was written by a newer
+	// minerscope whose layout this code does not understand.
+	ErrSchemaTooNew = errors.New("index schema is newer than this minerscope")
+
+	// ErrSchemaTooOld is returned when a read-only open finds an index that
+	// needs a migration, which only a writable open may run.
+	ErrSchemaTooOld = errors.New("index schema needs an upgrade")
+
+	// ErrLocked is returned when another process holds the index open.
+	ErrLocked = errors.New("index is in use by another process")
+
+	// ErrNoIndex is returned when a read-only open finds no index.
+	ErrNoIndex = errors.New("no index in directory")
+
+	// ErrCorrupt is returned when stored data breaks the index invariants.
+	ErrCorrupt = errors.New("index is corrupt")
+
+	// ErrReadOnly is returned when a write is attempted on a read-only index.
+	ErrReadOnly = errors.New("index is open read-only")
+
+	// ErrClosed is returned when the index is used after Close.
+	ErrClosed = errors.New("index is closed")
+)
+
+// WrongNetworkError reports an index built for another network than the
+// node's; it matches ErrWrongNetwork with errors.Is.
+type WrongNetworkError struct {
+	// Index is the network the index was built for.
+	Index string
+
+	// Node is the network that was asked for.
+	Node string
+
+	// Dir is the index directory.
+	Dir string
+}
+
+// Error returns a message telling the user how to proceed.
+func (e *WrongNetworkError) Error() string {
+	return fmt.Sprintf("index at %s was built for %s but the node is on %s; "+
+		"use --index to choose another directory", e.Dir, e.Index, e.Node)
+}
+
+// Is lets errors.Is match ErrWrongNetwork.
+func (e *WrongNetworkError) Is(target error) bool {
+	return target == ErrWrongNetwork
+}
+
+// userError carries a one-sentence message for the user while matching a
+// package sentinel and, if any, the underlying cause.
+type userError struct {
+	msg      string
+	sentinel error
+	cause    error
+}
+
+// Error returns the user-facing message.
+func (e *userError) Error() string {
+	if e.cause == nil {
+		return e.msg
+	}
+	return e.msg + ": " + e.cause.Error()
+}
+
+// Unwrap exposes the sentinel and the cause to errors.Is and errors.As.
+func (e *userError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.sentinel}
+	}
+	return []error{e.sentinel, e.cause}
+}
+
+// Options tune how an index is opened. The zero value opens a writable
+// on-disk index with logging discarded.
+type Options struct {
+	// ReadOnly opens the index without write access, allowing other
+	// read-only opens at the same time.
+	ReadOnly bool
+
+	// InMemory keeps the whole index in memory (for tests); dir is ignored.
+	InMemory bool
+
+	// Logger receives Badger's warnings and errors and the index's
+	// migration notes. Nil discards them.
+	Logger *slog.Logger
+}
+
+// DB is a header index for one network. Its methods are safe for concurrent
+// use; writes are serialized.
+type DB struct {
+	bdb      *badger.DB
+	params   analysis.Params
+	dir      string
+	log      *slog.Logger
+	readOnly bool
+
+	// writeMu serializes connects and disconnects.
+	writeMu sync.Mutex
+
+	// closeMu guards closed. Every read and write holds it shared for its
+	// whole duration, so Close waits for them.
+	closeMu sync.RWMutex
+	closed  bool
+
+	// tipMu guards tip, the in-memory copy of the tip record, so connect
+	// never reads it from Badger.
+	tipMu sync.RWMutex
+	tip   tipState
+}
+
+// tipState is the in-memory copy of the tip record plus its chain work.
+type tipState struct {
+	ok     bool
+	height int32
+	hash   chainhash.Hash
+	work   *big.Int
+}
+
+// Open opens the index in dir for the network p, creating it if needed. An
+// index built for another network is refused with a *WrongNetworkError.
+// Pending schema migrations run before Open returns.
+func Open(dir string, p analysis.Params, opts Options) (*DB, error) {
+	return open(dir, p, opts, migrations)
+}
+
+// OpenExisting opens the index in dir read-only for commands that do not talk
+// to the node, and returns the parameters of the network it was built for.
+func OpenExisting(dir string) (*DB, analysis.Params, error) {
+	var p analysis.Params
+	log := discardLogger()
+	bdb, err := openBadger(dir, Options{ReadOnly: true}, log)
+	if err != nil {
+		return nil, p, err
+	}
+
+	p, err = storedParams(bdb, dir)
+	if err != nil {
+		_ = bdb.Close()
+		return nil, p, err
+	}
+	db, err := newDB(bdb, dir, p, Options{ReadOnly: true}, log, migrations)
+	return db, p, err
+}
+
+// open is Open with an explicit migration list, so tests can add migrations.
+func open(dir string, p analysis.Params, opts Options, ms []migration) (*DB, error) {
+	log := opts.Logger
+	if log == nil {
+		log = discardLogger()
+	}
+	if opts.InMemory {
+		dir = ""
+	}
+
+	bdb, err := openBadger(dir, opts, log)
+	if err != nil {
+		return nil, err
+	}
+	return newDB(bdb, dir, p, opts, log, ms)
+}
+
+// newDB wraps an open Badger database, closing it if the index is unusable.
+func newDB(bdb *badger.DB, dir string, p analysis.Params, opts Options,
+	log *slog.Logger, ms []migration) (*DB, error) {
+
+	db := &DB{
+		bdb:      bdb,
+		params:   p,
+		dir:      dir,
+		log:      log,
+		readOnly: opts.ReadOnly,
+	}
+	if err := db.init(ms); err != nil {
+		_ = bdb.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// init prepares a freshly opened Badger database: schema, network, tip.
+func (db *DB) init(ms []migration) error {
+	if err := db.initSchema(ms); err != nil {
+		return err
+	}
+	tip, err := loadTip(db.bdb)
+	if err != nil {
+		return fmt.Errorf("open index %s: %w", db.dir, err)
+	}
+	db.tip = tip
+	return nil
+}
+
+// openBadger opens Badger with options sized for a header index.
+func openBadger(dir string, opts Options, log *slog.Logger) (*badger.DB, error) {
+	if opts.ReadOnly && !opts.InMemory && !hasIndex(dir) {
+		return nil, &userError{
+			msg: fmt.Sprintf("no minerscope index at %s; run a sync "+
+				"first or pass --index", dir),
+			sentinel: ErrNoIndex,
+		}
+	}
+
+	bdb, err := badger.Open(badgerOptions(dir, opts, log))
+	if err != nil && opts.ReadOnly && needsRecovery(err) {
+		if err := recoverIndex(dir, opts, log); err != nil {
+			return nil, err
+		}
+		bdb, err = badger.Open(badgerOptions(dir, opts, log))
+	}
+	switch {
+	case err == nil:
+		return bdb, nil
+
+	case strings.Contains(err.Error(), "Cannot acquire directory lock"):
+		return nil, &userError{
+			msg: fmt.Sprintf("index %s is in use by another minerscope "+
+				"process", dir),
+			sentinel: ErrLocked,
+		}
+
+	default:
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+}
+
+// needsRecovery reports whether Badger refused a read-only open because the
+// index was not closed cleanly and its write-ahead log must be truncated.
+func needsRecovery(err error) bool {
+	return strings.Contains(err.Error(), "truncate required")
+}
+
+// recoverIndex opens the index writable once, letting Badger replay and
+// truncate its logs after a crash, so that read-only opens work again.
+func recoverIndex(dir string, opts Options, log *slog.Logger) error {
+	log.Warn("Index was not closed cleanly; recovering it", "dir", dir)
+	opts.ReadOnly = false
+	bdb, err := openBadger(dir, opts, log)
+	if err != nil {
+		return err
+	}
+	if err := bdb.Close(); err != nil {
+		return fmt.Errorf("recover index %s: %w", dir, err)
+	}
+	return nil
+}
+
+// hasIndex reports whether dir holds a Badger database.
+func hasIndex(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, badger.ManifestFilename))
+	return err == nil
+}
+
+// badgerOptions returns Badger options for a small, single-writer index.
+// Every value stays in the LSM tree (they are all far below the value
+// threshold), so the value log is only ever a few bytes.
+func badgerOptions(dir string, opts Options, log *slog.Logger) badger.Options {
+	return badger.DefaultOptions(dir).
+		WithInMemory(opts.InMemory).
+		WithReadOnly(opts.ReadOnly).
+		WithLogger(badgerLogger{log}).
+		WithLoggingLevel(badger.WARNING).
+		WithMetricsEnabled(false).
+		WithDetectConflicts(false).
+		WithNumVersionsToKeep(1).
+		WithSyncWrites(false).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithBaseTableSize(4 << 20).
+		WithNumCompactors(2).
+		WithCompression(options.Snappy).
+		WithCompactL0OnClose(true).
+		WithBlockCacheSize(8 << 20).
+		WithValueLogFileSize(16 << 20)
+}
+
+// Close flushes and closes the index. It waits for reads in progress.
+func (db *DB) Close() error {
+	db.closeMu.Lock()
+	defer db.closeMu.Unlock()
+
+	if db.closed {
+		return nil
+	}
+	db.closed = true
+	if err := db.bdb.Close(); err != nil {
+		return fmt.Errorf("close index %s: %w", db.dir, err)
+	}
+	return nil
+}
+
+// Params returns the parameters of the network the index is built for.
+func (db *DB) Params() analysis.Params {
+	return db.params
+}
+
+// discardLogger returns a logger that drops everything.
+func discardLogger() *slog.Logger {
+	return slog.New(slog.DiscardHandler)
+}
+
+// badgerLogger routes Badger's warnings and errors to slog and drops the
+// rest.
+type badgerLogger struct {
+	log *slog.Logger
+}
+
+// Errorf logs a Badger error.
+func (l badgerLogger) Errorf(format string, args ...any) {
+	l.log.Error("badger: " + strings.TrimSpace(fmt.Sprintf(format, args...)))
+}
+
+// Warningf logs a Badger warning.
+func (l badgerLogger) Warningf(format string, args ...any) {
+	l.log.Warn("badger: " + strings.TrimSpace(fmt.Sprintf(format, args...)))
+}
+
+// Infof drops Badger's informational messages.
+func (badgerLogger) Infof(string, ...any) {}
+
+// Debugf drops Badger's debug messages.
+func (badgerLogger) Debugf(string, ...any) {}

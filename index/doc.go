@@ -1,0 +1,20 @@
+// Package index stores verified block headers, and the records derived from
+// them, in a Badger database so minerscope can answer questions about the
+// chain without asking the node again.
+//
+// The index follows one chain: a block connects only on top of the current tip
+// and every connect writes, in the same Badger transaction as its rows, an undo
+// record listing each key it touched and that key's previous value. Disconnecting
+// the tip replays the undo record, so a reorg never needs the node. The tip moves
+// in that same transaction, which makes every block all-or-nothing on disk.
+//
+// Crash safety: Badger transactions are atomic. The index runs with
+// SyncWrites=false, so a power failure or kernel crash may lose the last few
+// committed blocks, but never half a block; a killed process loses nothing that
+// was committed. After any crash Open finds a consistent index whose tip is the
+// last fully written block, and the sync loop simply resumes from there.
+//
+// Key and value layouts are documented in keys.go; schema versions and
+// migrations in schema.go. The package knows nothing about RPC: callers hand it
+// headers they have already fetched and verified.
+package index

@@ -1,0 +1,160 @@
+package index
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"io"
+	"math/big"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/dgraph-io/badger/v4"
+	"github.com/minerscope/minerscope/analysis"
+)
+
+// The helpers here compute expected values independently of the package:
+// hashes with crypto/sha256 over raw header bytes, work with math/big.
+
+// rawMainnet holds the raw 80-byte headers of the btcd mainnet test file,
+// read without the package's ReadBlockFile.
+var rawMainnet struct {
+	once sync.Once
+	hdrs [][]byte
+	err  error
+}
+
+// rawMainnetHeaders returns the first MainnetTestHeaders raw headers.
+func rawMainnetHeaders(t testing.TB) [][]byte {
+	t.Helper()
+	rawMainnet.once.Do(func() {
+		path, err := btcdTestData("blk_0_to_14131.dat")
+		if err != nil {
+			rawMainnet.err = err
+			return
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			rawMainnet.err = err
+			return
+		}
+		for len(rawMainnet.hdrs) < MainnetTestHeaders {
+			if len(data) < 8 {
+				rawMainnet.err = io.ErrUnexpectedEOF
+				return
+			}
+			size := binary.LittleEndian.Uint32(data[4:8])
+			rawMainnet.hdrs = append(rawMainnet.hdrs, data[8:8+80])
+			data = data[8+size:]
+		}
+	})
+	if rawMainnet.err != nil {
+		t.Fatalf("read raw mainnet headers: %v", rawMainnet.err)
+	}
+	return rawMainnet.hdrs
+}
+
+// dsha returns the double SHA-256 of b as a chainhash.Hash.
+func dsha(b []byte) chainhash.Hash {
+	first := sha256.Sum256(b)
+	return chainhash.Hash(sha256.Sum256(first[:]))
+}
+
+// refWork computes 2^256 / (target+1) from compact bits with math/big only.
+func refWork(bits uint32) *big.Int {
+	mantissa := int64(bits & 0x007fffff)
+	exponent := int(bits >> 24)
+	target := big.NewInt(mantissa)
+	if exponent <= 3 {
+		target.Rsh(target, uint(8*(3-exponent)))
+	} else {
+		target.Lsh(target, uint(8*(exponent-3)))
+	}
+	if bits&0x00800000 != 0 || target.Sign() <= 0 {
+		return new(big.Int)
+	}
+	num := new(big.Int).Lsh(big.NewInt(1), 256)
+	return num.Div(num, target.Add(target, big.NewInt(1)))
+}
+
+// headerBytes returns the 80-byte wire serialization of h.
+func headerBytes(t testing.TB, h *wire.BlockHeader) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := h.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// dump returns every key and value in the database.
+func dump(t testing.TB, db *DB) map[string]string {
+	t.Helper()
+	kv := make(map[string]string)
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			kv[string(it.Item().KeyCopy(nil))] = string(v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("dump index: %v", err)
+	}
+	return kv
+}
+
+// diffDumps fails the test with the first few differences between want and
+// got.
+func diffDumps(t testing.TB, want, got map[string]string) {
+	t.Helper()
+	n := 0
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("key %x: want %x, got %x (present %v)", k, v, g, ok)
+			n++
+		}
+		if n > 5 {
+			break
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected key %x = %x", k, v)
+			n++
+		}
+		if n > 10 {
+			break
+		}
+	}
+	if n > 0 {
+		t.FailNow()
+	}
+}
+
+// openTemp opens a writable on-disk index in a new temporary directory.
+func openTemp(t testing.TB, p analysis.Params) (*DB, string) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := Open(dir, p, Options{})
+	if err != nil {
+		t.Fatalf("open %s: %v", dir, err)
+	}
+	return db, dir
+}
+
+// mustClose closes db, failing the test on error.
+func mustClose(t testing.TB, db *DB) {
+	t.Helper()
+	if err := db.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+}

@@ -1,0 +1,356 @@
+package index
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/big"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+)
+
+// -----------------------------------------------------------------------------
+// The index is one Badger keyspace per record type. Every key starts with a
+// one-byte prefix naming its keyspace. Heights are stored as big-endian uint32
+// so that Badger's byte-ordered iteration follows the chain. Hashes are stored
+// in chainhash.Hash (internal, little-endian) byte order.
+//
+// Meta records (prefix 0x01) hold single values about the index itself:
+//
+//   <0x01><name> = <value>
+//
+//   Key             Value                                       Size
+//   0x01 "schema"   schema version, uint32 big-endian           4 bytes
+//   0x01 "network"  genesis hash (32) + network name (ASCII)    33-64 bytes
+//   0x01 "tip"      tip height uint32 BE (4) + tip hash (32)    36 bytes
+//
+// The tip record is absent exactly when the index holds no headers.
+//
+// Header by height (prefix 0x02):
+//
+//   <0x02><height> = <header><hash><chainwork>
+//
+//   Field           Type              Size
+//   prefix          byte              1 byte
+//   height          uint32 BE         4 bytes
+//   -----
+//   Key total: 5 bytes
+//
+//   Field           Type              Size
+//   header          wire.BlockHeader  80 bytes (wire serialization)
+//   hash            chainhash.Hash    32 bytes
+//   chainwork       uint256 BE        32 bytes (cumulative work 0..height)
+//   -----
+//   Value total: 144 bytes
+//
+// Height by hash (prefix 0x03):
+//
+//   <0x03><hash> = <height>
+//
+//   Field           Type              Size
+//   prefix          byte              1 byte
+//   hash            chainhash.Hash    32 bytes
+//   -----
+//   Key total: 33 bytes
+//
+//   Field           Type              Size
+//   height          uint32 BE         4 bytes
+//
+// Undo by height (prefix 0x04): everything needed to disconnect the block at
+// height, written in the same transaction as the block's rows.
+//
+//   <0x04><height> = <count><entry>...
+//
+//   Field           Type              Size
+//   prefix          byte              1 byte
+//   height          uint32 BE         4 bytes
+//   -----
+//   Key total: 5 bytes
+//
+//   Field           Type              Size
+//   count           uvarint           1-5 bytes (number of entries)
+//   entries         see below         variable
+//
+//   Each entry, in the order the keys were first written by the block:
+//
+//   Field           Type              Size
+//   key length      uvarint           1-5 bytes
+//   key             bytes             key length
+//   had value       byte              1 byte (0: key was absent, 1: present)
+//   value length    uvarint           1-5 bytes, only when had value = 1
+//   value           bytes             value length, only when had value = 1
+//
+// Disconnecting replays the entries: a key that was absent is deleted, a key
+// that was present gets its previous value back. The tip record is one of the
+// keys, so replaying the undo record also moves the tip back. For a header-only
+// block the undo value is 1 + 3 entries (header key, hash key: absent; tip key:
+// previous tip or absent), 86 bytes.
+// -----------------------------------------------------------------------------
+
+// Keyspace prefixes. Changing any of these is a schema change.
+var (
+	// metaPrefix is the keyspace of single-value records about the index.
+	metaPrefix byte = 0x01
+
+	// headerPrefix is the keyspace of headers by height.
+	headerPrefix byte = 0x02
+
+	// hashPrefix is the keyspace of heights by block hash.
+	hashPrefix byte = 0x03
+
+	// undoPrefix is the keyspace of undo records by height.
+	undoPrefix byte = 0x04
+)
+
+// Meta record keys.
+var (
+	// schemaVersionKey holds the layout version of the whole index.
+	schemaVersionKey = metaKey("schema")
+
+	// networkKey holds the network the index was built for.
+	networkKey = metaKey("network")
+
+	// tipKey holds the height and hash of the last connected block.
+	tipKey = metaKey("tip")
+)
+
+const (
+	// heightSize is the serialized size of a height.
+	heightSize = 4
+
+	// headerSize is the wire size of a block header.
+	headerSize = 80
+
+	// chainWorkSize is the serialized size of cumulative chain work.
+	chainWorkSize = 32
+
+	// headerValueSize is the size of a header-by-height value.
+	headerValueSize = headerSize + chainhash.HashSize + chainWorkSize
+
+	// tipValueSize is the size of the tip record.
+	tipValueSize = heightSize + chainhash.HashSize
+
+	// maxNetworkName bounds the stored network name.
+	maxNetworkName = 32
+
+	// Offsets of the fields the estimators need inside a header value.
+	timeOffset = 68
+	bitsOffset = 72
+)
+
+// metaKey returns the key of the meta record called name.
+func metaKey(name string) []byte {
+	return append([]byte{metaPrefix}, name...)
+}
+
+// heightKey returns the key of height in the keyspace prefix.
+func heightKey(prefix byte, height int32) []byte {
+	key := make([]byte, 1+heightSize)
+	key[0] = prefix
+	binary.BigEndian.PutUint32(key[1:], uint32(height))
+	return key
+}
+
+// hashKey returns the height-by-hash key of hash.
+func hashKey(hash *chainhash.Hash) []byte {
+	key := make([]byte, 1+chainhash.HashSize)
+	key[0] = hashPrefix
+	copy(key[1:], hash[:])
+	return key
+}
+
+// keyHeight decodes the height of a height-keyed record.
+func keyHeight(key []byte) int32 {
+	return int32(binary.BigEndian.Uint32(key[1:]))
+}
+
+// serializeHeight returns height as a 4-byte big-endian value.
+func serializeHeight(height int32) []byte {
+	b := make([]byte, heightSize)
+	binary.BigEndian.PutUint32(b, uint32(height))
+	return b
+}
+
+// deserializeHeight decodes a 4-byte big-endian height.
+func deserializeHeight(b []byte) (int32, error) {
+	if len(b) != heightSize {
+		return 0, fmt.Errorf("%w: height value is %d bytes, want %d",
+			ErrCorrupt, len(b), heightSize)
+	}
+	return int32(binary.BigEndian.Uint32(b)), nil
+}
+
+// serializeTip returns the tip record value.
+func serializeTip(height int32, hash *chainhash.Hash) []byte {
+	b := make([]byte, tipValueSize)
+	binary.BigEndian.PutUint32(b, uint32(height))
+	copy(b[heightSize:], hash[:])
+	return b
+}
+
+// deserializeTip decodes the tip record value.
+func deserializeTip(b []byte) (int32, chainhash.Hash, error) {
+	var hash chainhash.Hash
+	if len(b) != tipValueSize {
+		return 0, hash, fmt.Errorf("%w: tip record is %d bytes, want %d",
+			ErrCorrupt, len(b), tipValueSize)
+	}
+	copy(hash[:], b[heightSize:])
+	return int32(binary.BigEndian.Uint32(b)), hash, nil
+}
+
+// serializeNetwork returns the network record value.
+func serializeNetwork(name string, genesis *chainhash.Hash) []byte {
+	b := make([]byte, 0, chainhash.HashSize+len(name))
+	b = append(b, genesis[:]...)
+	return append(b, name...)
+}
+
+// deserializeNetwork decodes the network record value.
+func deserializeNetwork(b []byte) (string, chainhash.Hash, error) {
+	var genesis chainhash.Hash
+	n := len(b) - chainhash.HashSize
+	if n < 1 || n > maxNetworkName {
+		return "", genesis, fmt.Errorf("%w: network record is %d bytes",
+			ErrCorrupt, len(b))
+	}
+	copy(genesis[:], b)
+	return string(b[chainhash.HashSize:]), genesis, nil
+}
+
+// serializeHeaderRecord returns the header-by-height value of rec.
+func serializeHeaderRecord(rec *HeaderRecord) ([]byte, error) {
+	if rec.ChainWork.Sign() < 0 || rec.ChainWork.BitLen() > 8*chainWorkSize {
+		return nil, fmt.Errorf("chain work %v at height %d does not fit "+
+			"in %d bytes", rec.ChainWork, rec.Height, chainWorkSize)
+	}
+
+	b := make([]byte, headerValueSize)
+	if err := rec.Header.Serialize(bytes.NewBuffer(b[:0])); err != nil {
+		return nil, fmt.Errorf("serialize header %v: %w", rec.Hash, err)
+	}
+	copy(b[headerSize:], rec.Hash[:])
+	rec.ChainWork.FillBytes(b[headerSize+chainhash.HashSize:])
+	return b, nil
+}
+
+// deserializeHeaderRecord decodes the header-by-height value b.
+func deserializeHeaderRecord(height int32, b []byte) (HeaderRecord, error) {
+	rec := HeaderRecord{Height: height}
+	if len(b) != headerValueSize {
+		return rec, fmt.Errorf("%w: header record at height %d is %d "+
+			"bytes, want %d", ErrCorrupt, height, len(b), headerValueSize)
+	}
+	err := rec.Header.Deserialize(bytes.NewReader(b[:headerSize]))
+	if err != nil {
+		return rec, fmt.Errorf("%w: header at height %d: %v", ErrCorrupt,
+			height, err)
+	}
+	copy(rec.Hash[:], b[headerSize:])
+	rec.ChainWork = new(big.Int).SetBytes(b[headerSize+chainhash.HashSize:])
+	return rec, nil
+}
+
+// undoEntry is one key a block wrote and the value it had before.
+type undoEntry struct {
+	key     []byte
+	prev    []byte
+	existed bool
+}
+
+// serializeUndo returns the undo record value of entries.
+func serializeUndo(entries []undoEntry) []byte {
+	size := binary.MaxVarintLen32
+	for _, e := range entries {
+		size += 2*binary.MaxVarintLen32 + 1 + len(e.key) + len(e.prev)
+	}
+
+	b := make([]byte, 0, size)
+	b = binary.AppendUvarint(b, uint64(len(entries)))
+	for _, e := range entries {
+		b = binary.AppendUvarint(b, uint64(len(e.key)))
+		b = append(b, e.key...)
+		if !e.existed {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(len(e.prev)))
+		b = append(b, e.prev...)
+	}
+	return b
+}
+
+// deserializeUndo decodes the undo record value of the block at height.
+func deserializeUndo(height int32, b []byte) ([]undoEntry, error) {
+	corrupt := func(what string) error {
+		return fmt.Errorf("%w: undo record at height %d: %s", ErrCorrupt,
+			height, what)
+	}
+
+	r := undoReader{b: b}
+	n, ok := r.uvarint()
+	if !ok || n > uint64(len(b)) {
+		return nil, corrupt("bad entry count")
+	}
+	entries := make([]undoEntry, 0, n)
+	for i := uint64(0); i < n; i++ {
+		var e undoEntry
+		if e.key, ok = r.bytes(); !ok || len(e.key) == 0 {
+			return nil, corrupt("bad key")
+		}
+		flag, ok := r.byte()
+		if !ok || flag > 1 {
+			return nil, corrupt("bad presence flag")
+		}
+		if e.existed = flag == 1; e.existed {
+			if e.prev, ok = r.bytes(); !ok {
+				return nil, corrupt("bad previous value")
+			}
+		}
+		entries = append(entries, e)
+	}
+	if len(r.b) != 0 {
+		return nil, corrupt("trailing bytes")
+	}
+	return entries, nil
+}
+
+// undoReader consumes an undo record.
+type undoReader struct {
+	b []byte
+}
+
+// uvarint reads one uvarint.
+func (r *undoReader) uvarint() (uint64, bool) {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		return 0, false
+	}
+	r.b = r.b[n:]
+	return v, true
+}
+
+// byte reads one byte.
+func (r *undoReader) byte() (byte, bool) {
+	if len(r.b) == 0 {
+		return 0, false
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c, true
+}
+
+// bytes reads a uvarint length and that many bytes, copied.
+func (r *undoReader) bytes() ([]byte, bool) {
+	n, ok := r.uvarint()
+	if !ok || n > uint64(len(r.b)) {
+		return nil, false
+	}
+	v := bytes.Clone(r.b[:n])
+	r.b = r.b[n:]
+	if v == nil {
+		v = []byte{}
+	}
+	return v, true
+}
