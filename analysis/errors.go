@@ -1,0 +1,74 @@
+package analysis
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNeedHeaders is returned when the headers passed in do not reach
+	// far enough back (or forward) for the requested computation. The
+	// error is usually a *HeadersError naming the missing height.
+	ErrNeedHeaders = errors.New("headers missing")
+
+	// ErrNotContiguous is returned when hs[i].Height != hs[0].Height+i.
+	ErrNotContiguous = errors.New("headers are not contiguous")
+
+	// ErrBadWindow is returned for a time window whose end is not after
+	// its start.
+	ErrBadWindow = errors.New("time window is empty")
+
+	// ErrNoRate is returned by ProjectNextAdjustment when the recent
+	// blocks give no usable hashrate: fewer than two blocks, or
+	// timestamps that do not advance.
+	ErrNoRate = errors.New("no hashrate estimate available")
+)
+
+// HeadersError reports the height an analysis needed and the range it was
+// given, so the caller can load more headers and retry.
+type HeadersError struct {
+	Height      int32 // the height that is needed
+	First, Last int32 // heights of the headers given
+}
+
+// Error says which header is missing and what to do about it.
+func (e *HeadersError) Error() string {
+	if e.Height > e.Last {
+		return fmt.Sprintf("need headers beyond height %d (the newest "+
+			"given); sync further or end the window earlier", e.Last)
+	}
+	return fmt.Sprintf("need the header at height %d but only heights "+
+		"%d..%d were given; load headers from height %d", e.Height,
+		e.First, e.Last, e.Height)
+}
+
+// Unwrap makes errors.Is(err, ErrNeedHeaders) hold.
+func (e *HeadersError) Unwrap() error {
+	return ErrNeedHeaders
+}
+
+// checkHeaders verifies hs is non-empty and contiguous by height.
+func checkHeaders(hs []Header) error {
+	if len(hs) == 0 {
+		return fmt.Errorf("%w: no headers given", ErrNeedHeaders)
+	}
+	first, last := hs[0].Height, hs[len(hs)-1].Height
+	if int64(last)-int64(first) != int64(len(hs)-1) {
+		return fmt.Errorf("%w: %d headers span heights %d..%d",
+			ErrNotContiguous, len(hs), first, last)
+	}
+	return nil
+}
+
+// heightRange returns the headers at heights from..to inclusive, or a
+// *HeadersError for the first height outside hs. hs must be contiguous.
+func heightRange(hs []Header, from, to int32) ([]Header, error) {
+	first, last := hs[0].Height, hs[len(hs)-1].Height
+	switch {
+	case from < first:
+		return nil, &HeadersError{Height: from, First: first, Last: last}
+	case to > last:
+		return nil, &HeadersError{Height: to, First: first, Last: last}
+	}
+	return hs[from-first : to-first+1], nil
+}
