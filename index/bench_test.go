@@ -77,3 +77,30 @@ func BenchmarkAnalysisHeaders(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConnectHeaders connects the real mainnet headers in batches of 500, as the sync loop does.
+func BenchmarkConnectHeaders(b *testing.B) {
+	hdrs := MainnetHeaders(b)
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		db, err := Open(b.TempDir(), analysis.Mainnet, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		for h := 0; h < len(hdrs); h += 500 {
+			if err := db.ConnectHeaders(int32(h), hdrs[h:min(h+500, len(hdrs))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		elapsed += time.Since(start)
+		b.StopTimer()
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.N*len(hdrs))/elapsed.Seconds(), "headers/s")
+}

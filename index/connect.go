@@ -9,7 +9,6 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/dgraph-io/badger/v4"
-	"github.com/minerscope/minerscope/analysis"
 )
 
 // BlockWriter writes the rows of one block inside that block's transaction
@@ -99,7 +98,18 @@ func (w *BlockWriter) touched(key []byte) bool {
 // with ErrNotOnTip unless height is tip+1 and hdr.PrevBlock is the tip hash,
 // and with ErrNotGenesis if the first header is not the network's genesis.
 func (db *DB) ConnectHeader(height int32, hdr *wire.BlockHeader) error {
-	return db.connect(height, hdr, nil)
+	return db.connectBlocks(height, []wire.BlockHeader{*hdr}, nil)
+}
+
+// ConnectHeaders adds hdrs, the headers of heights height, height+1, ..., on
+// top of the tip. Each block is written exactly as ConnectHeader writes it
+// (its rows, the tip moved to it, its own undo record), and consecutive
+// blocks share one Badger transaction, split where Badger's transaction
+// limit requires. A crash therefore leaves the index at a block boundary,
+// and catching up costs one commit per batch rather than one per block.
+// Nothing is written unless every header links to the one before it.
+func (db *DB) ConnectHeaders(height int32, hdrs []wire.BlockHeader) error {
+	return db.connectBlocks(height, hdrs, nil)
 }
 
 // connect adds one block: its header rows, whatever extra writes, the tip and
@@ -107,57 +117,111 @@ func (db *DB) ConnectHeader(height int32, hdr *wire.BlockHeader) error {
 func (db *DB) connect(height int32, hdr *wire.BlockHeader,
 	extra func(w *BlockWriter) error) error {
 
+	return db.connectBlocks(height, []wire.BlockHeader{*hdr}, extra)
+}
+
+// connectBlocks checks that hdrs extend the tip, then commits them in as few
+// transactions as Badger allows, moving the cached tip after each commit.
+func (db *DB) connectBlocks(height int32, hdrs []wire.BlockHeader,
+	extra func(w *BlockWriter) error) error {
+
 	tip, unlock, err := db.lockWriter()
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	hash := hdr.BlockHash()
-	if err := db.checkExtendsTip(tip, height, hdr, &hash); err != nil {
+
+	recs, err := db.headerRecords(tip, height, hdrs)
+	if err != nil {
 		return err
 	}
-
-	rec := HeaderRecord{
-		Height:    height,
-		Hash:      hash,
-		Header:    *hdr,
-		ChainWork: new(big.Int).Add(tip.work, analysis.CalcWork(hdr.Bits)),
+	for len(recs) > 0 {
+		n, err := db.commitBlocks(tip, recs, extra)
+		if err != nil {
+			return err
+		}
+		last := &recs[n-1]
+		tip = tipState{ok: true, height: last.Height, hash: last.Hash, work: last.ChainWork}
+		db.setTip(tip)
+		recs = recs[n:]
 	}
-	if err := db.commitBlock(tip, &rec, extra); err != nil {
-		return err
-	}
-
-	db.setTip(tipState{ok: true, height: height, hash: hash, work: rec.ChainWork})
 	return nil
 }
 
-// commitBlock writes rec, the extra rows, the tip and the undo record in one
-// transaction.
-func (db *DB) commitBlock(prevTip tipState, rec *HeaderRecord,
+// headerRecords builds the records of hdrs, checking that each extends the
+// one before it, the first extending tip.
+func (db *DB) headerRecords(tip tipState, height int32,
+	hdrs []wire.BlockHeader) ([]HeaderRecord, error) {
+
+	recs := make([]HeaderRecord, len(hdrs))
+	for i := range hdrs {
+		h, hdr := height+int32(i), &hdrs[i]
+		hash := hdr.BlockHash()
+		if err := db.checkExtendsTip(tip, h, hdr, &hash); err != nil {
+			return nil, err
+		}
+		recs[i] = HeaderRecord{
+			Height:    h,
+			Hash:      hash,
+			Header:    *hdr,
+			ChainWork: new(big.Int).Add(tip.work, db.work.of(hdr.Bits)),
+		}
+		tip = tipState{ok: true, height: h, hash: hash, work: recs[i].ChainWork}
+	}
+	return recs, nil
+}
+
+// commitBlocks commits a prefix of recs in one transaction and returns its
+// length: all of recs, or half as many each time Badger finds the
+// transaction too big.
+func (db *DB) commitBlocks(prevTip tipState, recs []HeaderRecord,
+	extra func(w *BlockWriter) error) (int, error) {
+
+	n := len(recs)
+	for {
+		err := db.commitBlockRange(prevTip, recs[:n], extra)
+		if errors.Is(err, badger.ErrTxnTooBig) && n > 1 {
+			n /= 2
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+}
+
+// commitBlockRange writes every block of recs (rows, extra rows, tip, undo
+// record) in one transaction.
+func (db *DB) commitBlockRange(prevTip tipState, recs []HeaderRecord,
 	extra func(w *BlockWriter) error) error {
 
 	txn := db.bdb.NewTransaction(true)
 	defer txn.Discard()
 
-	w := newBlockWriter(txn, rec.Height)
-	if err := dbPutHeader(w, rec); err != nil {
-		return err
-	}
-	if err := dbPutTip(w, prevTip, rec); err != nil {
-		return err
-	}
-	if extra != nil {
-		if err := extra(w); err != nil {
+	for i := range recs {
+		rec := &recs[i]
+		w := newBlockWriter(txn, rec.Height)
+		if err := dbPutHeader(w, rec); err != nil {
 			return err
 		}
-	}
-	if err := dbPutUndo(txn, rec.Height, w.undo); err != nil {
-		return err
+		if err := dbPutTip(w, prevTip, rec); err != nil {
+			return err
+		}
+		if extra != nil {
+			if err := extra(w); err != nil {
+				return err
+			}
+		}
+		if err := dbPutUndo(txn, rec.Height, w.undo); err != nil {
+			return err
+		}
+		prevTip = tipState{ok: true, height: rec.Height, hash: rec.Hash, work: rec.ChainWork}
 	}
 
 	if err := txn.Commit(); err != nil {
-		return fmt.Errorf("connect header %v at height %d: %w", rec.Hash,
-			rec.Height, err)
+		return fmt.Errorf("connect headers %d-%d (%v): %w", recs[0].Height,
+			recs[len(recs)-1].Height, recs[len(recs)-1].Hash, err)
 	}
 	return nil
 }

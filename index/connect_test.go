@@ -106,9 +106,9 @@ func leUint32(b []byte) uint32 {
 func TestDisconnectReconnect(t *testing.T) {
 	hdrs := MainnetHeaders(t)[:3000]
 	db := NewTestDB(t, analysis.Mainnet)
-	empty := dump(t, db)
+	empty := Dump(t, db)
 	ConnectHeaders(t, db, hdrs)
-	full := dump(t, db)
+	full := Dump(t, db)
 
 	for _, n := range []int{1, 2, 17, 500, 2999} {
 		for i := 0; i < n; i++ {
@@ -122,7 +122,7 @@ func TestDisconnectReconnect(t *testing.T) {
 			t.Fatalf("after %d disconnects tip = %d %v", n, height, hash)
 		}
 		ConnectHeaders(t, db, hdrs[len(hdrs)-n:])
-		diffDumps(t, full, dump(t, db))
+		DiffDumps(t, full, Dump(t, db))
 	}
 
 	for range hdrs {
@@ -133,13 +133,13 @@ func TestDisconnectReconnect(t *testing.T) {
 	if _, _, ok := db.Tip(); ok || db.Count() != 0 {
 		t.Fatalf("index not empty after disconnecting all")
 	}
-	diffDumps(t, empty, dump(t, db))
+	DiffDumps(t, empty, Dump(t, db))
 	if err := db.DisconnectTip(); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("disconnect empty: %v, want ErrNotFound", err)
 	}
 
 	ConnectHeaders(t, db, hdrs)
-	diffDumps(t, full, dump(t, db))
+	DiffDumps(t, full, Dump(t, db))
 }
 
 // TestConnectErrors checks that headers not extending the tip are refused
@@ -156,7 +156,7 @@ func TestConnectErrors(t *testing.T) {
 		t.Fatalf("connect genesis at 1: %v, want ErrNotOnTip", err)
 	}
 	ConnectHeaders(t, db, hdrs[:5])
-	before := dump(t, db)
+	before := Dump(t, db)
 
 	fork := ExtendHeaders(hdrs[3], 1, nil)[0]
 	tipHash := hdrs[4].BlockHash()
@@ -183,7 +183,7 @@ func TestConnectErrors(t *testing.T) {
 					t.Errorf("error %q does not name %v", err, h)
 				}
 			}
-			diffDumps(t, before, dump(t, db))
+			DiffDumps(t, before, Dump(t, db))
 		})
 	}
 }

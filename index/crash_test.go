@@ -73,7 +73,7 @@ func reopenTip(t *testing.T, dir string, raw [][]byte) int32 {
 // and the two other meta records, and no other row.
 func checkConsistent(t *testing.T, db *DB, raw [][]byte) {
 	t.Helper()
-	kv := dump(t, db)
+	kv := Dump(t, db)
 	height, hash, ok := db.Tip()
 	n := int(db.Count())
 	if ok && hash != dsha(raw[height]) {

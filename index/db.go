@@ -139,6 +139,9 @@ type DB struct {
 	// never reads it from Badger.
 	tipMu sync.RWMutex
 	tip   tipState
+
+	// work caches the work of the latest bits.
+	work workCache
 }
 
 // tipState is the in-memory copy of the tip record plus its chain work.
@@ -301,7 +304,7 @@ func badgerOptions(dir string, opts Options, log *slog.Logger) badger.Options {
 		WithBaseTableSize(4 << 20).
 		WithNumCompactors(2).
 		WithCompression(options.Snappy).
-		WithCompactL0OnClose(true).
+		WithCompactL0OnClose(false).
 		WithBlockCacheSize(8 << 20).
 		WithValueLogFileSize(16 << 20)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
-	"github.com/dgraph-io/badger/v4"
 	"github.com/minerscope/minerscope/analysis"
 )
 
@@ -88,56 +87,6 @@ func headerBytes(t testing.TB, h *wire.BlockHeader) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// dump returns every key and value in the database.
-func dump(t testing.TB, db *DB) map[string]string {
-	t.Helper()
-	kv := make(map[string]string)
-	err := db.bdb.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.DefaultIteratorOptions)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			kv[string(it.Item().KeyCopy(nil))] = string(v)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("dump index: %v", err)
-	}
-	return kv
-}
-
-// diffDumps fails the test with the first few differences between want and
-// got.
-func diffDumps(t testing.TB, want, got map[string]string) {
-	t.Helper()
-	n := 0
-	for k, v := range want {
-		if g, ok := got[k]; !ok || g != v {
-			t.Errorf("key %x: want %x, got %x (present %v)", k, v, g, ok)
-			n++
-		}
-		if n > 5 {
-			break
-		}
-	}
-	for k, v := range got {
-		if _, ok := want[k]; !ok {
-			t.Errorf("unexpected key %x = %x", k, v)
-			n++
-		}
-		if n > 10 {
-			break
-		}
-	}
-	if n > 0 {
-		t.FailNow()
-	}
 }
 
 // openTemp opens a writable on-disk index in a new temporary directory.

@@ -91,7 +91,7 @@ func TestBlockWriterUndo(t *testing.T) {
 	genesis, _ := GenesisHeader(analysis.Simnet)
 	hdrs := append([]wire.BlockHeader{genesis}, ExtendHeaders(genesis, 1, nil)...)
 	key := func(s string) []byte { return append([]byte{0x7f}, s...) }
-	empty := dump(t, db)
+	empty := Dump(t, db)
 
 	err := db.connect(0, &hdrs[0], func(w *BlockWriter) error {
 		if w.Height() != 0 {
@@ -102,7 +102,7 @@ func TestBlockWriterUndo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	afterGenesis := dump(t, db)
+	afterGenesis := Dump(t, db)
 
 	block1 := func(w *BlockWriter) error {
 		return errors.Join(
@@ -117,17 +117,17 @@ func TestBlockWriterUndo(t *testing.T) {
 	if err := db.connect(1, &hdrs[1], block1); err != nil {
 		t.Fatal(err)
 	}
-	afterBlock1 := dump(t, db)
+	afterBlock1 := Dump(t, db)
 	if afterBlock1[string(key("c"))] != "5" || afterBlock1[string(key("b"))] != "6" {
 		t.Fatalf("block 1 rows wrong: %q", afterBlock1)
 	}
 
 	mustDisconnect(t, db)
-	diffDumps(t, afterGenesis, dump(t, db))
+	DiffDumps(t, afterGenesis, Dump(t, db))
 	if err := db.connect(1, &hdrs[1], block1); err != nil {
 		t.Fatal(err)
 	}
-	diffDumps(t, afterBlock1, dump(t, db))
+	DiffDumps(t, afterBlock1, Dump(t, db))
 
 	// A failing record writer leaves nothing behind.
 	mustDisconnect(t, db)
@@ -139,7 +139,7 @@ func TestBlockWriterUndo(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("connect with failing writer: %v", err)
 	}
-	diffDumps(t, afterGenesis, dump(t, db))
+	DiffDumps(t, afterGenesis, Dump(t, db))
 	if h, _, _ := db.Tip(); h != 0 {
 		t.Fatalf("tip moved to %d", h)
 	}
@@ -153,7 +153,7 @@ func TestBlockWriterUndo(t *testing.T) {
 	}
 
 	mustDisconnect(t, db)
-	diffDumps(t, empty, dump(t, db))
+	DiffDumps(t, empty, Dump(t, db))
 }
 
 // mustDisconnect disconnects the tip, failing the test on error.

@@ -124,7 +124,7 @@ func TestModel(t *testing.T) {
 
 		for step := 0; step < 150; step++ {
 			modelStep(t, rng, db, m)
-			diffDumps(t, m.kv, dump(t, db))
+			DiffDumps(t, m.kv, Dump(t, db))
 			checkTip(t, db, m)
 		}
 		mustClose(t, db)

@@ -17,6 +17,8 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/minerscope/minerscope/analysis"
 )
 
@@ -204,4 +206,54 @@ func readBlockRecord(r io.Reader) (wire.BlockHeader, error) {
 	}
 	err := hdr.Deserialize(bytes.NewReader(block[:headerSize]))
 	return hdr, err
+}
+
+// Dump returns every key and value in the database.
+func Dump(t testing.TB, db *DB) map[string]string {
+	t.Helper()
+	kv := make(map[string]string)
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			kv[string(it.Item().KeyCopy(nil))] = string(v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("dump index: %v", err)
+	}
+	return kv
+}
+
+// DiffDumps fails the test with the first few differences between want and
+// got.
+func DiffDumps(t testing.TB, want, got map[string]string) {
+	t.Helper()
+	n := 0
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("key %x: want %x, got %x (present %v)", k, v, g, ok)
+			n++
+		}
+		if n > 5 {
+			break
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected key %x = %x", k, v)
+			n++
+		}
+		if n > 10 {
+			break
+		}
+	}
+	if n > 0 {
+		t.FailNow()
+	}
 }

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minerscope/minerscope/chain"
+	"github.com/minerscope/minerscope/index"
+)
+
+type benchOptions struct {
+	Rounds int
+	JSON   bool
+}
+
+// benchResult is the `bench headers --json` document.
+type benchResult struct {
+	Headers      int     `json:"headers"`
+	Rate         float64 `json:"rate"`
+	BaselineRate float64 `json:"baseline_rate"`
+	Ratio        float64 `json:"ratio"`
+	Unit         string  `json:"unit"`
+	Rounds       int     `json:"rounds"`
+	BatchSize    int     `json:"batch_size"`
+	InFlight     int     `json:"in_flight"`
+	CloseSeconds float64 `json:"close_s"` // closing the index after the best sync (memtable flush), not in rate
+}
+
+func newBenchCommand(g *globalOptions) *cobra.Command {
+	var opts benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench headers",
+		Short: "Measure header sync speed against a fetch-only baseline on the same node",
+		Long: `bench headers syncs every header from the node into a fresh temporary index (fetch, verify,
+store) and, in the same run, times a minimal client that only fetches the same headers with the
+same batching. It prints both rates and their ratio; the best of --rounds runs of each counts.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] != "headers" {
+				return usagef("unknown benchmark %q; the one benchmark is `headers`", args[0])
+			}
+			if opts.Rounds < 1 {
+				return usagef("--rounds must be at least 1")
+			}
+			return runBench(cmd.Context(), g, opts)
+		},
+	}
+	cmd.Flags().IntVar(&opts.Rounds, "rounds", 3, "runs of each side; the best counts")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+func runBench(ctx context.Context, g *globalOptions, opts benchOptions) error {
+	node, err := g.dialNode(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := benchHeaders(ctx, node, opts.Rounds)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(g.stdout, res)
+	}
+	fmt.Fprintf(g.stdout, "header sync: %.0f headers/s; fetch-only baseline: %.0f headers/s; ratio %.2f (%d headers, best of %d; closing the index took %.0f ms more)\n",
+		res.Rate, res.BaselineRate, res.Ratio, res.Headers, res.Rounds, res.CloseSeconds*1000)
+	return nil
+}
+
+// benchHeaders alternates the baseline and the full sync rounds times on the same node.
+func benchHeaders(ctx context.Context, node *chain.Client, rounds int) (benchResult, error) {
+	tip, err := node.BlockCount(ctx)
+	if err != nil {
+		return benchResult{}, err
+	}
+	res := benchResult{Headers: int(tip) + 1, Unit: "headers/s", Rounds: rounds,
+		BatchSize: chain.DefaultBatchSize, InFlight: chain.DefaultInFlight}
+	user, pass := node.Credentials()
+	for range rounds {
+		start := time.Now()
+		n, err := chain.BaselineFetch(ctx, node.Addr(), user, pass, 0, tip, res.BatchSize, res.InFlight)
+		if err != nil {
+			return res, fmt.Errorf("baseline: %w", err)
+		}
+		res.BaselineRate = max(res.BaselineRate, float64(n)/time.Since(start).Seconds())
+
+		rate, closing, err := benchSyncOnce(ctx, node)
+		if err != nil {
+			return res, err
+		}
+		if rate > res.Rate {
+			res.Rate, res.CloseSeconds = rate, closing.Seconds()
+		}
+	}
+	res.Ratio = res.Rate / res.BaselineRate
+	return res, nil
+}
+
+// benchSyncOnce syncs every header into a fresh index on disk and returns headers per second until the last
+// header is committed (stored, readable and crash-consistent), and how long closing the index then took.
+func benchSyncOnce(ctx context.Context, node *chain.Client) (float64, time.Duration, error) {
+	dir, err := os.MkdirTemp("", "minerscope-bench-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := index.Open(filepath.Join(dir, "index"), node.Network(), index.Options{})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	start := time.Now()
+	r, err := newSyncer(node, db, nil, nil).syncOnce(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	rate := float64(r.Connected) / time.Since(start).Seconds()
+	start = time.Now()
+	if err := db.Close(); err != nil {
+		return 0, 0, err
+	}
+	return rate, time.Since(start), nil
+}

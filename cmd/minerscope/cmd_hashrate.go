@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minerscope/minerscope/analysis"
+)
+
+type hashrateOptions struct {
+	Blocks   int
+	Window   string
+	AtHeight int
+	At       string
+	Series   string
+	From, To string
+	CSV      bool
+	JSON     bool
+}
+
+// hashrateJSON is one estimate in `hashrate --json` and the rows of `--series --json`.
+type hashrateJSON struct {
+	HashrateHS  float64 `json:"hashrate_hs"`
+	LoHS        float64 `json:"lo_hs"`
+	HiHS        float64 `json:"hi_hs"`
+	HasInterval bool    `json:"has_interval"`
+	FromHeight  int32   `json:"from_height"`
+	ToHeight    int32   `json:"to_height"`
+	FromTime    string  `json:"from_time"`
+	ToTime      string  `json:"to_time"`
+	Intervals   int     `json:"intervals"`
+	Seconds     int64   `json:"seconds"`
+	Work        string  `json:"work"`
+	Method      string  `json:"method,omitempty"`
+	WindowStart string  `json:"window_start,omitempty"`
+	WindowEnd   string  `json:"window_end,omitempty"`
+}
+
+func newHashrateCommand(g *globalOptions) *cobra.Command {
+	var opts hashrateOptions
+	cmd := &cobra.Command{
+		Use:   "hashrate",
+		Short: "Estimate the network hashrate with its exact 95% interval",
+		Long: `hashrate estimates the network hashrate from the indexed headers.
+
+  --blocks N      the N block intervals ending at the chosen block, exactly as Bitcoin Core's
+                  getnetworkhashps(N, height) (N <= 0: since the last retarget). Default 120.
+  --window W      the blocks whose timestamps fall in (T-W, T]: total work / W.
+  --at-height H   end at block H (default: the index tip).
+  --at T          end at time T (ISO 8601 UTC or a date); with --blocks, at the last block stamped <= T.
+  --series daily|weekly   one window estimate per UTC day or ISO week (--from/--to limit it).
+
+Every figure carries an exact 95% interval from the Poisson model of block discovery.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("blocks") && opts.Window != "" {
+				return usagef("--blocks and --window exclude each other")
+			}
+			if cmd.Flags().Changed("at-height") && opts.At != "" {
+				return usagef("--at-height and --at exclude each other")
+			}
+			if opts.Series != "" && (cmd.Flags().Changed("blocks") || opts.Window != "" || opts.At != "" || cmd.Flags().Changed("at-height")) {
+				return usagef("--series takes --from/--to, not --blocks, --window, --at or --at-height")
+			}
+			if opts.CSV && opts.JSON {
+				return usagef("--csv and --json exclude each other")
+			}
+			return runHashrate(cmd.Context(), g, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&opts.Blocks, "blocks", 120, "number of block intervals (<= 0: since the last retarget)")
+	f.StringVar(&opts.Window, "window", "", "time window ending at --at/--at-height, e.g. 24h, 7d, 30d")
+	f.IntVar(&opts.AtHeight, "at-height", -1, "end at this block height (default: index tip)")
+	f.StringVar(&opts.At, "at", "", "end at this UTC time (2025-10-15 or 2025-10-15T00:00:00Z)")
+	f.StringVar(&opts.Series, "series", "", "daily or weekly series")
+	f.StringVar(&opts.From, "from", "", "series start date (UTC, inclusive)")
+	f.StringVar(&opts.To, "to", "", "series end date (UTC, exclusive)")
+	f.BoolVar(&opts.CSV, "csv", false, "print CSV (series)")
+	f.BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+func runHashrate(ctx context.Context, g *globalOptions, opts hashrateOptions) error {
+	p, hs, err := g.loadHeaders()
+	if err != nil {
+		return err
+	}
+	tip := hs[len(hs)-1].Height
+	if opts.Series != "" {
+		return runHashrateSeries(g, opts, p, hs)
+	}
+
+	end := tip
+	var endTime int64
+	switch {
+	case opts.AtHeight >= 0:
+		if int32(opts.AtHeight) > tip {
+			return usagef("--at-height %d is above the index tip %d", opts.AtHeight, tip)
+		}
+		end = int32(opts.AtHeight)
+		endTime = hs[end].Time
+	case opts.At != "":
+		t, err := parseTime(opts.At)
+		if err != nil {
+			return err
+		}
+		endTime = t.Unix()
+		if opts.Window == "" {
+			if end, err = lastBlockAtOrBefore(hs, endTime); err != nil {
+				return err
+			}
+		}
+	default:
+		endTime = hs[tip].Time
+	}
+
+	var est analysis.Estimate
+	var out hashrateJSON
+	if opts.Window != "" {
+		w, err := parseWindow(opts.Window)
+		if err != nil {
+			return err
+		}
+		from := endTime - int64(w/time.Second)
+		est, err = analysis.WindowHashrate(p, hs, from, endTime)
+		if err != nil {
+			return err
+		}
+		out = toHashrateJSON(est)
+		out.Method = fmt.Sprintf("window %s: work of the blocks stamped in (%s, %s] / %d s", fmtWindow(w), isoTime(from), isoTime(endTime), endTime-from)
+		out.WindowStart, out.WindowEnd = isoTime(from), isoTime(endTime)
+	} else {
+		est, err = analysis.NetworkHashPS(p, hs, opts.Blocks, end)
+		if err != nil {
+			return err
+		}
+		out = toHashrateJSON(est)
+		out.Method = fmt.Sprintf("getnetworkhashps(%d, %d): work / (max time - min time)", opts.Blocks, end)
+	}
+	if opts.JSON {
+		return writeJSON(g.stdout, out)
+	}
+	printEstimate(g.stdout, est, out.Method)
+	return nil
+}
+
+// lastBlockAtOrBefore is the highest height whose timestamp is at or before t.
+func lastBlockAtOrBefore(hs []analysis.Header, t int64) (int32, error) {
+	for i := len(hs) - 1; i >= 0; i-- {
+		if hs[i].Time <= t {
+			return hs[i].Height, nil
+		}
+	}
+	return 0, usagef("no indexed block is stamped at or before %s", isoTime(t))
+}
+
+func toHashrateJSON(e analysis.Estimate) hashrateJSON {
+	work := "0"
+	if e.Work != nil {
+		work = e.Work.String()
+	}
+	return hashrateJSON{
+		HashrateHS: e.HashesPerSec, LoHS: e.Lo, HiHS: e.Hi, HasInterval: e.HasInterval,
+		FromHeight: e.FromHeight, ToHeight: e.ToHeight,
+		FromTime: isoTime(e.FromTime), ToTime: isoTime(e.ToTime),
+		Intervals: e.Intervals, Seconds: e.Seconds, Work: work,
+	}
+}
+
+func fmtInterval(e analysis.Estimate) string {
+	if !e.HasInterval {
+		return "no interval (timestamps do not advance)"
+	}
+	return fmt.Sprintf("95%% interval %s – %s", analysis.FormatHashrate(e.Lo), analysis.FormatHashrate(e.Hi))
+}
+
+func printEstimate(w io.Writer, e analysis.Estimate, method string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "hashrate\t%s  (%s)\n", analysis.FormatHashrate(e.HashesPerSec), fmtInterval(e))
+	fmt.Fprintf(tw, "blocks\t%d..%d  (%d intervals)\n", e.FromHeight, e.ToHeight, e.Intervals)
+	fmt.Fprintf(tw, "times\t%s .. %s  (%d s)\n", isoTime(e.FromTime), isoTime(e.ToTime), e.Seconds)
+	fmt.Fprintf(tw, "method\t%s\n", method)
+	tw.Flush()
+}
+
+func runHashrateSeries(g *globalOptions, opts hashrateOptions, p analysis.Params, hs []analysis.Header) error {
+	from, to := hs[0].Time, hs[len(hs)-1].Time+1
+	if opts.From != "" {
+		t, err := parseTime(opts.From)
+		if err != nil {
+			return err
+		}
+		from = t.Unix()
+	}
+	if opts.To != "" {
+		t, err := parseTime(opts.To)
+		if err != nil {
+			return err
+		}
+		to = t.Unix()
+	}
+	if to <= from {
+		return usagef("--to must be after --from")
+	}
+	var pts []analysis.SeriesPoint
+	switch opts.Series {
+	case "daily":
+		pts = analysis.DailyHashrate(p, hs, from, to)
+	case "weekly":
+		pts = analysis.WeeklyHashrate(p, hs, from, to)
+	default:
+		return usagef("--series must be daily or weekly, got %q", opts.Series)
+	}
+	header := []string{"start", "end", "blocks", "hashrate_hs", "lo_hs", "hi_hs", "from_height", "to_height"}
+	rows := make([][]string, 0, len(pts))
+	js := make([]hashrateJSON, 0, len(pts))
+	for _, pt := range pts {
+		e := pt.Estimate
+		rows = append(rows, []string{isoTime(pt.Start), isoTime(pt.End), fmt.Sprint(pt.Blocks),
+			fmtFloat(e.HashesPerSec), fmtFloat(e.Lo), fmtFloat(e.Hi), fmt.Sprint(e.FromHeight), fmt.Sprint(e.ToHeight)})
+		j := toHashrateJSON(e)
+		j.WindowStart, j.WindowEnd = isoTime(pt.Start), isoTime(pt.End)
+		js = append(js, j)
+	}
+	switch {
+	case opts.JSON:
+		return writeJSON(g.stdout, js)
+	case opts.CSV:
+		return writeCSV(g.stdout, header, rows)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "start\tblocks\thashrate\t95% interval\theights")
+	for _, pt := range pts {
+		e := pt.Estimate
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d..%d\n", time.Unix(pt.Start, 0).UTC().Format(time.DateOnly), pt.Blocks,
+			analysis.FormatHashrate(e.HashesPerSec), fmtInterval(e), e.FromHeight, e.ToHeight)
+	}
+	return tw.Flush()
+}

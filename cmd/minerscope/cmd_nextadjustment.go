@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minerscope/minerscope/analysis"
+)
+
+type nextAdjustmentOptions struct {
+	Now  string
+	JSON bool
+}
+
+// nextAdjustmentJSON is the `next-adjustment --json` document.
+type nextAdjustmentJSON struct {
+	Now                    string       `json:"now"`
+	TipHeight              int32        `json:"tip_height"`
+	NextRetargetHeight     int32        `json:"next_retarget_height"`
+	BlocksRemaining        int32        `json:"blocks_remaining"`
+	CurrentDifficulty      float64      `json:"current_difficulty"`
+	ProjectedDifficulty    float64      `json:"projected_difficulty"`
+	ChangePct              float64      `json:"change_pct"`
+	ChangeLoPct            float64      `json:"change_lo_pct"`
+	ChangeHiPct            float64      `json:"change_hi_pct"`
+	Date                   string       `json:"date"`
+	DateLo                 string       `json:"date_lo"`
+	DateHi                 string       `json:"date_hi"`
+	Rate                   hashrateJSON `json:"rate"`
+	HalvingHeight          int32        `json:"halving_height"`
+	HalvingBlocksRemaining int32        `json:"halving_blocks_remaining"`
+	HalvingDate            string       `json:"halving_date"`
+	HalvingDateLo          string       `json:"halving_date_lo"`
+	HalvingDateHi          string       `json:"halving_date_hi"`
+}
+
+func newNextAdjustmentCommand(g *globalOptions) *cobra.Command {
+	var opts nextAdjustmentOptions
+	cmd := &cobra.Command{
+		Use:   "next-adjustment",
+		Short: "Project the next difficulty retarget (date and change) and the next halving, with 95% intervals",
+		Long: `next-adjustment projects when the current epoch ends and by how much the difficulty will
+change, from the hashrate measured over the current epoch. The 95% intervals are exact under a
+constant hashrate and include the uncertainty of the measured rate itself. "Now" is the tip's
+timestamp unless --now is given, so results are reproducible.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runNextAdjustment(cmd.Context(), g, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Now, "now", "", "reference time (default: the tip's timestamp)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+func runNextAdjustment(ctx context.Context, g *globalOptions, opts nextAdjustmentOptions) error {
+	p, hs, err := g.loadHeaders()
+	if err != nil {
+		return err
+	}
+	now := hs[len(hs)-1].Time
+	if opts.Now != "" {
+		t, err := parseTime(opts.Now)
+		if err != nil {
+			return err
+		}
+		if now = t.Unix(); now < hs[len(hs)-1].Time {
+			return usagef("--now %s is before the tip's timestamp %s", isoTime(now), isoTime(hs[len(hs)-1].Time))
+		}
+	}
+	pr, err := analysis.ProjectNextAdjustment(p, hs, now)
+	if err != nil {
+		return err
+	}
+	out := nextAdjustmentJSON{
+		Now: isoTime(pr.Now), TipHeight: pr.TipHeight, NextRetargetHeight: pr.NextRetargetHeight,
+		BlocksRemaining: pr.BlocksRemaining, CurrentDifficulty: pr.CurrentDifficulty,
+		ProjectedDifficulty: pr.ProjectedDifficulty, ChangePct: pr.ChangePct, ChangeLoPct: pr.ChangeLoPct,
+		ChangeHiPct: pr.ChangeHiPct, Date: isoTime(pr.Date), DateLo: isoTime(pr.DateLo), DateHi: isoTime(pr.DateHi),
+		Rate: toHashrateJSON(pr.Rate), HalvingHeight: pr.HalvingHeight, HalvingBlocksRemaining: pr.HalvingBlocksRemaining,
+		HalvingDate: isoTime(pr.HalvingDate), HalvingDateLo: isoTime(pr.HalvingDateLo), HalvingDateHi: isoTime(pr.HalvingDateHi),
+	}
+	if opts.JSON {
+		return writeJSON(g.stdout, out)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "now\t%s (tip %d)\n", out.Now, pr.TipHeight)
+	fmt.Fprintf(tw, "next retarget\theight %d, %d blocks to go\n", pr.NextRetargetHeight, pr.BlocksRemaining)
+	fmt.Fprintf(tw, "projected date\t%s  (95%%: %s .. %s)\n", out.Date, out.DateLo, out.DateHi)
+	fmt.Fprintf(tw, "projected change\t%+.2f%%  (95%%: %+.2f%% .. %+.2f%%)\n", pr.ChangePct, pr.ChangeLoPct, pr.ChangeHiPct)
+	fmt.Fprintf(tw, "difficulty\t%s -> %s\n", analysis.FormatDifficulty(pr.CurrentDifficulty), analysis.FormatDifficulty(pr.ProjectedDifficulty))
+	fmt.Fprintf(tw, "rate used\t%s  (%s), blocks %d..%d\n", analysis.FormatHashrate(pr.Rate.HashesPerSec), fmtInterval(pr.Rate), pr.Rate.FromHeight, pr.Rate.ToHeight)
+	fmt.Fprintf(tw, "next halving\theight %d, %d blocks to go, %s  (95%%: %s .. %s)\n", pr.HalvingHeight,
+		pr.HalvingBlocksRemaining, out.HalvingDate, out.HalvingDateLo, out.HalvingDateHi)
+	return tw.Flush()
+}

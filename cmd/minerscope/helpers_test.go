@@ -1,0 +1,14 @@
+package main
+
+import (
+	"strings"
+	"time"
+
+	"github.com/btcsuite/btcd/wire"
+)
+
+type wireHeader = wire.BlockHeader
+
+func isoTimeUTC(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/chain"
+	"github.com/minerscope/minerscope/index"
+)
+
+// This file is the seam between chain (the node) and index (Badger): the only code that knows both.
+
+// syncProgress receives progress updates; it may be nil.
+type syncProgress interface {
+	Start(from, to int32)
+	Advance(height int32)
+	Finish()
+}
+
+// syncResult says what one pass of syncHeaders did.
+type syncResult struct {
+	NodeHeight    int32
+	IndexHeight   int32
+	Connected     int
+	Disconnected  int
+	ForkHeight    int32 // -1 when no reorg
+	InitialSync   bool  // the node reported initial block download
+	NodeHeaders   int32 // headers the node knows, ahead of its blocks during IBD
+	StartedHeight int32
+}
+
+// syncer joins a node client and an index.
+type syncer struct {
+	node      *chain.Client
+	db        *index.DB
+	log       *slog.Logger
+	progress  syncProgress
+	batchSize int
+	inFlight  int
+}
+
+func newSyncer(node *chain.Client, db *index.DB, log *slog.Logger, p syncProgress) *syncer {
+	// The sync allocates many short-lived objects (JSON replies, Badger entries) and holds little: a lazier
+	// GC frees CPU for the node, which on a small machine shares the cores with us.
+	debug.SetGCPercent(400)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &syncer{node: node, db: db, log: log, progress: p, batchSize: chain.DefaultBatchSize, inFlight: chain.DefaultInFlight}
+}
+
+// syncOnce brings the index to the node's tip: it undoes blocks the node no longer has on its best chain,
+// then fetches, verifies and connects the missing headers, one index transaction per block.
+func (s *syncer) syncOnce(ctx context.Context) (syncResult, error) {
+	res := syncResult{ForkHeight: -1}
+	info, err := s.node.ChainInfo(ctx)
+	if err != nil {
+		return res, err
+	}
+	res.NodeHeight, res.InitialSync, res.NodeHeaders = info.Blocks, info.InitialBlockDownload, info.Headers
+
+	if err := s.rewindToNode(ctx, &res); err != nil {
+		return res, err
+	}
+	tip, tipHash, ok := s.db.Tip()
+	from := tip + 1
+	if !ok {
+		from = 0
+	}
+	res.StartedHeight = from
+	if from > info.Blocks {
+		res.IndexHeight = tip
+		return res, nil
+	}
+	if err := s.connectRange(ctx, from, info.Blocks, tipHash, &res); err != nil {
+		res.IndexHeight, _, _ = s.db.Tip()
+		return res, err
+	}
+	res.IndexHeight, _, _ = s.db.Tip()
+	return res, nil
+}
+
+// rewindToNode disconnects index blocks that are no longer on the node's best chain.
+func (s *syncer) rewindToNode(ctx context.Context, res *syncResult) error {
+	tip, tipHash, ok := s.db.Tip()
+	if !ok {
+		return nil
+	}
+	check := min(tip, res.NodeHeight)
+	nodeHash, err := s.node.BlockHash(ctx, check)
+	if err != nil {
+		return err
+	}
+	localHash := tipHash
+	if check != tip {
+		if localHash, err = s.db.HashAt(check); err != nil {
+			return err
+		}
+	}
+	if nodeHash == localHash {
+		// Same chain. When the node is behind the index (restarting, reindexing) the extra index blocks may
+		// well come back on its chain; keep them and wait rather than undo work.
+		return nil
+	}
+	fork, err := chain.FindForkPoint(ctx, s.node, s.db.HashAt, check)
+	if err != nil {
+		return fmt.Errorf("finding where the index and the node diverge: %w", err)
+	}
+	if fork < 0 {
+		return fmt.Errorf("the node's genesis block differs from the index's; %w", index.ErrWrongNetwork)
+	}
+	res.ForkHeight = fork
+	s.log.Info("reorg: disconnecting index blocks", "from", tip, "to", fork+1)
+	for h := tip; h > fork; h-- {
+		if err := s.db.DisconnectTip(); err != nil {
+			return fmt.Errorf("disconnecting block %d: %w", h, err)
+		}
+		res.Disconnected++
+	}
+	return nil
+}
+
+// connectRange fetches [from, to] in pipelined batches, verifies each header and connects it.
+func (s *syncer) connectRange(ctx context.Context, from, to int32, prevHash chainhash.Hash, res *syncResult) error {
+	p := s.db.Params()
+	v := &chain.Verifier{Params: p}
+	var prev analysis.Header
+	if from > 0 {
+		rec, err := s.db.Header(from - 1)
+		if err != nil {
+			return err
+		}
+		prev = toAnalysis(rec.Height, rec.Header.Timestamp, rec.Header.Bits)
+		prevHash = rec.Hash
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches, fetchErr := s.node.FetchHeaders(ctx, from, to, s.batchSize, s.inFlight)
+	if s.progress != nil {
+		s.progress.Start(from, to)
+		defer s.progress.Finish()
+	}
+	for b := range batches {
+		good, verr := s.verifyBatch(v, b, &prev, &prevHash)
+		if good > 0 {
+			if err := s.db.ConnectHeaders(b.From, b.Headers[:good]); err != nil {
+				return fmt.Errorf("storing headers %d-%d: %w", b.From, b.From+int32(good)-1, err)
+			}
+			res.Connected += good
+		}
+		if verr != nil {
+			return verr
+		}
+		if s.progress != nil {
+			s.progress.Advance(b.From + int32(len(b.Headers)) - 1)
+		}
+	}
+	if err := fetchErr(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// verifyBatch checks the headers of b in order and returns how many passed, with the first failure.
+// prev and prevHash follow the last header that passed.
+func (s *syncer) verifyBatch(v *chain.Verifier, b chain.HeaderBatch, prev *analysis.Header, prevHash *chainhash.Hash) (int, error) {
+	// The retarget check needs the epoch's first header: earlier in this batch, or already stored.
+	v.Lookup = func(height int32) (analysis.Header, error) {
+		if i := height - b.From; i >= 0 && int(i) < len(b.Headers) {
+			return toAnalysis(height, b.Headers[i].Timestamp, b.Headers[i].Bits), nil
+		}
+		return s.lookup(height)
+	}
+	for i := range b.Headers {
+		h := b.From + int32(i)
+		hdr := &b.Headers[i]
+		if err := v.Verify(h, *prev, *prevHash, hdr); err != nil {
+			return i, err
+		}
+		*prev = toAnalysis(h, hdr.Timestamp, hdr.Bits)
+		*prevHash = b.Hashes[i]
+	}
+	return len(b.Headers), nil
+}
+
+func (s *syncer) lookup(height int32) (analysis.Header, error) {
+	rec, err := s.db.Header(height)
+	if err != nil {
+		return analysis.Header{}, err
+	}
+	return toAnalysis(height, rec.Header.Timestamp, rec.Header.Bits), nil
+}
+
+func toAnalysis(height int32, t time.Time, bits uint32) analysis.Header {
+	return analysis.Header{Height: height, Time: t.Unix(), Bits: bits}
+}
+
+// follow runs syncOnce every poll interval until ctx is cancelled. Transient node errors are logged and
+// retried on the next poll; errors that need the user (credentials, bad headers, wrong network) end it.
+func (s *syncer) follow(ctx context.Context, poll time.Duration, report func(syncResult)) error {
+	for {
+		res, err := s.syncOnce(ctx)
+		switch {
+		case err == nil:
+			if report != nil && (res.Connected > 0 || res.Disconnected > 0) {
+				report(res)
+			}
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, chain.ErrAuth), errors.Is(err, chain.ErrBadHeader),
+			errors.Is(err, index.ErrWrongNetwork):
+			return err
+		default:
+			s.log.Warn("sync failed; retrying at the next poll", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
