@@ -278,3 +278,37 @@ func TestConcurrentReaders(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectHeadersMatchesConnectHeader connects all real mainnet headers in one call (which Badger must
+// split into several transactions) and checks the index equals the one built block by block; a batch with a
+// header that does not link writes nothing.
+func TestConnectHeadersMatchesConnectHeader(t *testing.T) {
+	hdrs := MainnetHeaders(t)
+	one := NewTestDB(t, analysis.Mainnet)
+	for h := range hdrs {
+		if err := one.ConnectHeader(int32(h), &hdrs[h]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := NewTestDB(t, analysis.Mainnet)
+	if err := all.ConnectHeaders(0, hdrs); err != nil {
+		t.Fatal(err)
+	}
+	DiffDumps(t, Dump(t, one), Dump(t, all))
+
+	// Blocks 0-9 connected; a batch 10-19 whose 15th header is broken leaves the index at 9.
+	part := NewTestDB(t, analysis.Mainnet)
+	if err := part.ConnectHeaders(0, hdrs[:10]); err != nil {
+		t.Fatal(err)
+	}
+	before := Dump(t, part)
+	bad := append([]wire.BlockHeader(nil), hdrs[10:20]...)
+	bad[5].PrevBlock[0] ^= 1
+	if err := part.ConnectHeaders(10, bad); !errors.Is(err, ErrNotOnTip) {
+		t.Fatalf("broken batch: %v, want ErrNotOnTip", err)
+	}
+	if h, _, _ := part.Tip(); h != 9 {
+		t.Fatalf("tip %d after a rejected batch, want 9", h)
+	}
+	DiffDumps(t, before, Dump(t, part))
+}

@@ -172,9 +172,16 @@ func TestCrashChild(t *testing.T) {
 			}
 		} else {
 			end := min(len(hdrs), int(next)+1+rng.IntN(600))
-			for h := next; int(h) < end; h++ {
-				if err := db.ConnectHeader(h, &hdrs[h]); err != nil {
-					t.Fatalf("child connect %d: %v", h, err)
+			if rng.IntN(2) == 0 {
+				// Several blocks per transaction, as the sync loop connects them.
+				if err := db.ConnectHeaders(next, hdrs[next:end]); err != nil {
+					t.Fatalf("child connect %d-%d: %v", next, end-1, err)
+				}
+			} else {
+				for h := next; int(h) < end; h++ {
+					if err := db.ConnectHeader(h, &hdrs[h]); err != nil {
+						t.Fatalf("child connect %d: %v", h, err)
+					}
 				}
 			}
 		}

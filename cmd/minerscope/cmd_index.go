@@ -49,12 +49,17 @@ func runIndex(ctx context.Context, g *globalOptions, opts indexOptions) error {
 	start := time.Now()
 	res, err := s.syncOnce(ctx)
 	printSyncSummary(g, res, time.Since(start))
-	if err != nil || !opts.Follow {
+	switch {
+	case !opts.Follow || (err != nil && (needsUser(err) || ctx.Err() != nil)):
 		return err
+	case err != nil:
+		fmt.Fprintf(g.stderr, "sync failed, retrying in %v: %v\n", opts.Poll, err)
 	}
 	s.progress = nil
 	return s.follow(ctx, opts.Poll, func(r syncResult) {
 		printSyncSummary(g, r, 0)
+	}, func(err error) {
+		fmt.Fprintf(g.stderr, "sync failed, retrying in %v: %v\n", opts.Poll, err)
 	})
 }
 

@@ -20,7 +20,7 @@ type nextAdjustmentJSON struct {
 	Now                    string       `json:"now"`
 	TipHeight              int32        `json:"tip_height"`
 	NextRetargetHeight     int32        `json:"next_retarget_height"`
-	BlocksRemaining        int32        `json:"blocks_remaining"`
+	BlocksRemaining        int32        `json:"blocks_remaining"` // until the epoch's last block, which fixes the new difficulty
 	CurrentDifficulty      float64      `json:"current_difficulty"`
 	ProjectedDifficulty    float64      `json:"projected_difficulty"`
 	ChangePct              float64      `json:"change_pct"`
@@ -31,7 +31,7 @@ type nextAdjustmentJSON struct {
 	DateHi                 string       `json:"date_hi"`
 	Rate                   hashrateJSON `json:"rate"`
 	HalvingHeight          int32        `json:"halving_height"`
-	HalvingBlocksRemaining int32        `json:"halving_blocks_remaining"`
+	HalvingBlocksRemaining int32        `json:"halving_blocks_remaining"` // up to and including the halving block
 	HalvingDate            string       `json:"halving_date"`
 	HalvingDateLo          string       `json:"halving_date_lo"`
 	HalvingDateHi          string       `json:"halving_date_hi"`
@@ -88,12 +88,15 @@ func runNextAdjustment(ctx context.Context, g *globalOptions, opts nextAdjustmen
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "now\t%s (tip %d)\n", out.Now, pr.TipHeight)
-	fmt.Fprintf(tw, "next retarget\theight %d, %d blocks to go\n", pr.NextRetargetHeight, pr.BlocksRemaining)
-	fmt.Fprintf(tw, "projected date\t%s  (95%%: %s .. %s)\n", out.Date, out.DateLo, out.DateHi)
+	fmt.Fprintf(tw, "next retarget\theight %d: its difficulty is set when block %d is found, %d blocks from now\n",
+		pr.NextRetargetHeight, pr.NextRetargetHeight-1, pr.BlocksRemaining)
+	fmt.Fprintf(tw, "projected date\t%s  (95%%: %s .. %s), when block %d is found\n", out.Date, out.DateLo, out.DateHi,
+		pr.NextRetargetHeight-1)
 	fmt.Fprintf(tw, "projected change\t%+.2f%%  (95%%: %+.2f%% .. %+.2f%%)\n", pr.ChangePct, pr.ChangeLoPct, pr.ChangeHiPct)
 	fmt.Fprintf(tw, "difficulty\t%s -> %s\n", analysis.FormatDifficulty(pr.CurrentDifficulty), analysis.FormatDifficulty(pr.ProjectedDifficulty))
 	fmt.Fprintf(tw, "rate used\t%s  (%s), blocks %d..%d\n", analysis.FormatHashrate(pr.Rate.HashesPerSec), fmtInterval(pr.Rate), pr.Rate.FromHeight, pr.Rate.ToHeight)
-	fmt.Fprintf(tw, "next halving\theight %d, %d blocks to go, %s  (95%%: %s .. %s)\n", pr.HalvingHeight,
+	fmt.Fprintf(tw, "next halving\theight %d, %d blocks from now: %s  (95%%: %s .. %s)\n", pr.HalvingHeight,
 		pr.HalvingBlocksRemaining, out.HalvingDate, out.HalvingDateLo, out.HalvingDateHi)
+	fmt.Fprintf(tw, "\t(assumes a constant hashrate; after the retarget, blocks at the target spacing)\n")
 	return tw.Flush()
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/csv"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -64,6 +68,94 @@ func TestMainnetIndexMatchesNode(t *testing.T) {
 	t.Run("epochs computed independently", func(t *testing.T) {
 		testEpochsAgainstNode(t, n, dir, file)
 	})
+	t.Run("window and daily series counted independently", func(t *testing.T) {
+		testWindowHashrate(t, dir, file)
+	})
+	t.Run("next adjustment", func(t *testing.T) {
+		testNextAdjustment(t, dir, file)
+	})
+}
+
+// mainnetWork is the work of every block of mainnet 0–14131 (bits 0x1d00ffff): 2^256 / (0xffff * 2^208 + 1).
+const mainnetWork = 4295032833
+
+// countStamped counts the blocks of the file stamped in [from, to).
+func countStamped(file []wireHeader, from, to int64) int {
+	n := 0
+	for i := range file {
+		if ts := file[i].Timestamp.Unix(); ts >= from && ts < to {
+			n++
+		}
+	}
+	return n
+}
+
+// garwood is the exact 95% interval of a Poisson count n, as a hashrate over a window of secs seconds.
+func garwood(n int, secs float64) (lo, hi float64) {
+	if n > 0 {
+		lo = distuv.ChiSquared{K: float64(2 * n)}.Quantile(0.025) / 2 * mainnetWork / secs
+	}
+	hi = distuv.ChiSquared{K: float64(2*n + 2)}.Quantile(0.975) / 2 * mainnetWork / secs
+	return lo, hi
+}
+
+func testWindowHashrate(t *testing.T, dir string, file []wireHeader) {
+	// --window 24h --at T covers the blocks stamped in (T-24h, T], i.e. [T-86399, T] in whole seconds.
+	at := time.Date(2009, 2, 1, 0, 0, 0, 0, time.UTC).Unix()
+	r := mustRun(t, "hashrate", "--index", dir, "--json", "--window", "24h", "--at", "2009-02-01")
+	var got hashrateJSON
+	decodeJSON(t, r.Stdout, &got)
+	count := countStamped(file, at-86399, at+1)
+	if count == 0 {
+		t.Fatal("no blocks in the test window")
+	}
+	want := float64(count) * mainnetWork / 86400
+	lo, hi := garwood(count, 86400)
+	if got.Intervals != count || !closeRel(got.HashrateHS, want, 1e-12) || !closeRel(got.LoHS, lo, 1e-9) || !closeRel(got.HiHS, hi, 1e-9) {
+		t.Errorf("--window 24h --at 2009-02-01: got %+v; want %d blocks, %v H/s in [%v, %v]", got, count, want, lo, hi)
+	}
+
+	// Each UTC day of the daily series covers the blocks stamped in [00:00, 24:00).
+	r = mustRun(t, "hashrate", "--index", dir, "--csv", "--series", "daily", "--from", "2009-01-09", "--to", "2009-01-12")
+	rows, err := csv.NewReader(strings.NewReader(r.Stdout)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || strings.Join(rows[0], ",") != "start,end,blocks,hashrate_hs,lo_hs,hi_hs,from_height,to_height" {
+		t.Fatalf("daily series:\n%s", r.Stdout)
+	}
+	for i, row := range rows[1:] {
+		day := time.Date(2009, 1, 9+i, 0, 0, 0, 0, time.UTC)
+		count := countStamped(file, day.Unix(), day.Unix()+86400)
+		rate, _ := strconv.ParseFloat(row[3], 64)
+		if row[0] != day.Format(time.RFC3339) || row[2] != strconv.Itoa(count) ||
+			!closeRel(rate, float64(count)*mainnetWork/86400, 1e-12) {
+			t.Errorf("day %s: row %v; want %d blocks", day.Format(time.DateOnly), row, count)
+		}
+	}
+}
+
+func testNextAdjustment(t *testing.T, dir string, file []wireHeader) {
+	r := mustRun(t, "next-adjustment", "--index", dir, "--json")
+	var got nextAdjustmentJSON
+	decodeJSON(t, r.Stdout, &got)
+	tip := int32(len(file) - 1)
+	// 16128 = 8 * 2016 is the first retarget above 14131: 1996 blocks (14132-16127) remain in the epoch.
+	// 210000 is the first halving: 195869 blocks (14132-210000) remain until and including it.
+	if got.TipHeight != tip || got.NextRetargetHeight != 16128 || got.BlocksRemaining != 16128-1-tip ||
+		got.HalvingHeight != 210000 || got.HalvingBlocksRemaining != 210000-tip {
+		t.Errorf("heights: %+v", got)
+	}
+	if got.Now != isoTimeUTC(file[tip].Timestamp) {
+		t.Errorf("now %s, want the tip's time %s", got.Now, isoTimeUTC(file[tip].Timestamp))
+	}
+	if !(got.DateLo < got.Date && got.Date < got.DateHi && got.ChangeLoPct <= got.ChangePct && got.ChangePct <= got.ChangeHiPct) {
+		t.Errorf("intervals out of order: %+v", got)
+	}
+	// Difficulty 1 is the proof-of-work limit: it cannot fall, so no part of the interval is negative.
+	if got.ChangeLoPct < 0 || got.CurrentDifficulty != 1 {
+		t.Errorf("change below the pow limit or wrong difficulty: %+v", got)
+	}
 }
 
 func testHashrateAgainstNode(t *testing.T, n *chaintest.Node, p analysis.Params, hs []analysis.Header, dir string) {

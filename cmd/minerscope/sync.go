@@ -56,9 +56,31 @@ func newSyncer(node *chain.Client, db *index.DB, log *slog.Logger, p syncProgres
 	return &syncer{node: node, db: db, log: log, progress: p, batchSize: chain.DefaultBatchSize, inFlight: chain.DefaultInFlight}
 }
 
+// maxReorgRetries bounds how often one sync starts over because the node reorganized under it.
+const maxReorgRetries = 5
+
 // syncOnce brings the index to the node's tip: it undoes blocks the node no longer has on its best chain,
-// then fetches, verifies and connects the missing headers, one index transaction per block.
+// then fetches, verifies and connects the missing headers. When the node reorganizes during the fetch (a
+// header stops linking to the one before it), it starts over from the fork.
 func (s *syncer) syncOnce(ctx context.Context) (syncResult, error) {
+	var total syncResult
+	for attempt := 0; ; attempt++ {
+		res, err := s.syncPass(ctx)
+		res.Connected += total.Connected
+		res.Disconnected += total.Disconnected
+		if res.ForkHeight < 0 {
+			res.ForkHeight = total.ForkHeight
+		}
+		if !errors.Is(err, chain.ErrPrevMismatch) || attempt == maxReorgRetries {
+			return res, err
+		}
+		s.log.Info("the node reorganized during the sync; starting over from the fork", "err", err)
+		total = res
+	}
+}
+
+// syncPass is one attempt of syncOnce.
+func (s *syncer) syncPass(ctx context.Context) (syncResult, error) {
 	res := syncResult{ForkHeight: -1}
 	info, err := s.node.ChainInfo(ctx)
 	if err != nil {
@@ -203,9 +225,10 @@ func toAnalysis(height int32, t time.Time, bits uint32) analysis.Header {
 	return analysis.Header{Height: height, Time: t.Unix(), Bits: bits}
 }
 
-// follow runs syncOnce every poll interval until ctx is cancelled. Transient node errors are logged and
-// retried on the next poll; errors that need the user (credentials, bad headers, wrong network) end it.
-func (s *syncer) follow(ctx context.Context, poll time.Duration, report func(syncResult)) error {
+// follow runs syncOnce every poll interval until ctx is cancelled, calling report after every pass that
+// changed the index and retry after every pass that failed with an error worth retrying (node down or
+// restarting). Errors that need the user (credentials, a node serving invalid headers, wrong network) end it.
+func (s *syncer) follow(ctx context.Context, poll time.Duration, report func(syncResult), retry func(error)) error {
 	for {
 		res, err := s.syncOnce(ctx)
 		switch {
@@ -215,11 +238,15 @@ func (s *syncer) follow(ctx context.Context, poll time.Duration, report func(syn
 			}
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case errors.Is(err, chain.ErrAuth), errors.Is(err, chain.ErrBadHeader),
-			errors.Is(err, index.ErrWrongNetwork):
+		case needsUser(err):
 			return err
 		default:
-			s.log.Warn("sync failed; retrying at the next poll", "err", err)
+			if res.Connected > 0 && report != nil {
+				report(res)
+			}
+			if retry != nil {
+				retry(err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -227,4 +254,10 @@ func (s *syncer) follow(ctx context.Context, poll time.Duration, report func(syn
 		case <-time.After(poll):
 		}
 	}
+}
+
+// needsUser reports whether retrying cannot help: the user must fix credentials, the node or the index.
+func needsUser(err error) bool {
+	return errors.Is(err, chain.ErrAuth) || errors.Is(err, chain.ErrBadHeader) ||
+		errors.Is(err, index.ErrWrongNetwork) || errors.Is(err, index.ErrCorrupt)
 }
