@@ -137,7 +137,7 @@ func (c *Client) detectNetwork(ctx context.Context, hint string) error {
 	hint, _ = normalizeNetwork(hint)
 	if hint != "" && hint != p.Name {
 		return fmt.Errorf("%w: expected %s but the node at %s is on %s; fix --network "+
-			"or bitcoin.conf, or point --rpcconnect/--rpcport at a %s node",
+			"or bitcoin.conf, or point --node (or rpcconnect/rpcport in bitcoin.conf) at a %s node",
 			ErrWrongNetwork, hint, c.addr, p.Name, hint)
 	}
 	c.params = p
@@ -266,8 +266,8 @@ func (c *Client) checkStatus(status int, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: the node at %s only speaks TLS; start btcd with "+
 			"--notls or connect to bitcoind's plain RPC port", ErrProtocol, c.addr)
 	}
-	return nil, fmt.Errorf("%w: HTTP %d from %s: %q; check that --rpcconnect/--rpcport "+
-		"point to the node's RPC port", ErrProtocol, status, c.addr, snippet(data))
+	return nil, fmt.Errorf("%w: HTTP %d from %s: %q; check that --node (or rpcconnect/rpcport in bitcoin.conf) "+
+		"points to the node's RPC port", ErrProtocol, status, c.addr, snippet(data))
 }
 
 // unreachable wraps a transport error with the address and what to check.
@@ -277,7 +277,7 @@ func (c *Client) unreachable(err error) error {
 		err = ue.Err
 	}
 	return fmt.Errorf("%w at %s (%w); check that the node is running with server=1 "+
-		"and that --rpcconnect/--rpcport point to its RPC port", ErrUnreachable, c.addr, err)
+		"and that --node (or rpcconnect/rpcport in bitcoin.conf) points to its RPC port", ErrUnreachable, c.addr, err)
 }
 
 // Credentials are the user and password in use (read from the cookie when there is one), for tools

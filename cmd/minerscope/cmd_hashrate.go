@@ -146,7 +146,11 @@ func runHashrate(ctx context.Context, g *globalOptions, opts hashrateOptions) er
 	if opts.JSON {
 		return writeJSON(g.stdout, out)
 	}
-	printEstimate(g.stdout, est, out.Method)
+	unit := "intervals"
+	if opts.Window != "" {
+		unit = "blocks in the window"
+	}
+	printEstimate(g.stdout, est, out.Method, unit)
 	return nil
 }
 
@@ -180,10 +184,11 @@ func fmtInterval(e analysis.Estimate) string {
 	return fmt.Sprintf("95%% interval %s – %s", analysis.FormatHashrate(e.Lo), analysis.FormatHashrate(e.Hi))
 }
 
-func printEstimate(w io.Writer, e analysis.Estimate, method string) {
+// printEstimate prints one estimate; unit says what Intervals counts.
+func printEstimate(w io.Writer, e analysis.Estimate, method, unit string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "hashrate\t%s  (%s)\n", analysis.FormatHashrate(e.HashesPerSec), fmtInterval(e))
-	fmt.Fprintf(tw, "blocks\t%d..%d  (%d intervals)\n", e.FromHeight, e.ToHeight, e.Intervals)
+	fmt.Fprintf(tw, "blocks\t%d..%d  (%d %s)\n", e.FromHeight, e.ToHeight, e.Intervals, unit)
 	fmt.Fprintf(tw, "times\t%s .. %s  (%d s)\n", isoTime(e.FromTime), isoTime(e.ToTime), e.Seconds)
 	fmt.Fprintf(tw, "method\t%s\n", method)
 	tw.Flush()
@@ -239,7 +244,7 @@ func runHashrateSeries(g *globalOptions, opts hashrateOptions, p analysis.Params
 	for _, pt := range pts {
 		e := pt.Estimate
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d..%d\n", time.Unix(pt.Start, 0).UTC().Format(time.DateOnly), pt.Blocks,
-			analysis.FormatHashrate(e.HashesPerSec), fmtInterval(e), e.FromHeight, e.ToHeight)
+			analysis.FormatHashrate(e.HashesPerSec), intervalShort(e), e.FromHeight, e.ToHeight)
 	}
 	return tw.Flush()
 }
