@@ -31,7 +31,7 @@ node is undone block by block first. With --follow it keeps polling the node.`,
 	return cmd
 }
 
-func runIndex(ctx context.Context, g *globalOptions, opts indexOptions) error {
+func runIndex(ctx context.Context, g *globalOptions, opts indexOptions) (err error) {
 	if opts.Poll <= 0 {
 		return usagef("--poll must be positive, got %v", opts.Poll)
 	}
@@ -43,7 +43,11 @@ func runIndex(ctx context.Context, g *globalOptions, opts indexOptions) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() {
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+	}()
 
 	s := newSyncer(node, db, g.logger(), newProgress(g))
 	start := time.Now()
