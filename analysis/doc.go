@@ -1,8 +1,10 @@
 // Package analysis turns block headers into the numbers minerscope reports:
 // work and difficulty, hashrate estimates with exact 95% intervals,
-// difficulty epochs, and projections of the next retarget and halving.
+// difficulty epochs, and projections of the next retarget and halving; and
+// it turns coinbases into rewards, fees and pool attributions.
 //
-// The package is pure: no I/O, no clock, no logging. Callers pass a
+// The package is pure: no I/O, no clock, no logging (ParsePools reads the
+// reader it is given; the built-in pool list is embedded). Callers pass a
 // contiguous slice of Header values (height, timestamp, compact bits), in
 // height order and usually ending at the tip, together with the network's
 // Params; results are plain values. Heights are int32, times unix seconds
@@ -81,4 +83,59 @@
 // by numerical convolution (a 512-point quantile grid of the narrower term
 // against the exact CDF of the other, solved to the second). On
 // NoRetargeting networks the whole way to the halving follows the F pivot.
+//
+// # Coinbases, rewards and fees
+//
+// ExtractCoinbase keeps of each block what the reward and pool analyses
+// need (a CoinbaseRecord), so that neither ever re-reads blocks. Subsidy is
+// Bitcoin Core's GetBlockSubsidy. Fees are the reward minus the subsidy,
+// floored at 0, and only a lower bound of what the block's transactions
+// paid: a miner may claim less than it is owed and the rest is destroyed
+// (in block 501726 the miner claimed nothing, losing 12.5 BTC). The true
+// total needs the outputs the transactions spend, which a coinbase does not
+// show. RewardSeries sums rewards per UTC day, ISO week or difficulty epoch.
+//
+// CoinbaseTag extracts the text of a coinbase scriptSig, skipping the
+// BIP34 height and other numbers, push lengths and merged-mining hashes;
+// see its documentation for the exact rules.
+//
+// # Pool attribution
+//
+// A Matcher attributes a block to a pool of a list in mempool.space's
+// mining-pools format (ParsePools, or DefaultPools built in) by the first
+// of these rules that matches:
+//
+//  1. Address: an output pays one of the pool's addresses on the block's
+//     network (a pay-to-pubkey output counts as its key's P2PKH address).
+//     If outputs pay several pools, the pool paid the most in total wins,
+//     the lowest id on a tie. An address listed by several pools belongs
+//     to the lowest id.
+//  2. Tag: one of the pool's tags occurs, ignoring case, in the coinbase
+//     text (CoinbaseTag) or in the raw scriptSig read as text, which keeps
+//     the spaces and punctuation CoinbaseTag trims. If tags of several
+//     pools occur, the longest tag (in characters) wins, so
+//     "/ViaBTC/TATMAS Pool/" beats "/ViaBTC/" that it contains; the lowest
+//     id wins a tie.
+//  3. None: the pool is unknown (id 0, UnknownPool, MatchNone).
+//
+// Addresses come first because anyone can write any text into a coinbase
+// while a payout address shows where the reward went. Attribution is
+// computed from stored records, so a new pool list never needs a re-index.
+//
+// # Pool shares and pool hashrate
+//
+// PoolShares counts, over the N blocks of a time window, the K of each
+// pool. The share K/N gets the exact Clopper–Pearson 95% interval,
+//
+//	[Beta_0.025(K, N−K+1), Beta_0.975(K+1, N−K)].
+//
+// The pool's hashrate is its share of WindowHashrate's estimate, K·w̄/T
+// with w̄ the mean work per block and T the window's length. Its interval
+// uses that the pool's blocks are themselves a Poisson process: if N is
+// Poisson with mean λ = r·T/w̄ and each block is the pool's with
+// probability π independently, K is Poisson with mean π·λ. Garwood's exact
+// interval on K, scaled by w̄/T as WindowHashrate scales N's, therefore
+// bounds the pool's hashrate π·r directly; this is the binomial
+// uncertainty of the share folded into the Poisson uncertainty of the
+// network's count, exactly rather than by propagating two intervals.
 package analysis

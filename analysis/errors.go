@@ -22,6 +22,20 @@ var (
 	// blocks give no usable hashrate: fewer than two blocks, or
 	// timestamps that do not advance.
 	ErrNoRate = errors.New("no hashrate estimate available")
+
+	// ErrBadCoinbase is returned by ExtractCoinbase for a block whose
+	// first transaction is missing, is not a coinbase, or pays invalid
+	// amounts: a block the node would not have accepted.
+	ErrBadCoinbase = errors.New("invalid coinbase")
+
+	// ErrBadPools is returned for a pool list that is not in the
+	// mining-pools JSON format (an array of {id, name, addresses, tags,
+	// link}) or breaks its rules; the message names the entry.
+	ErrBadPools = errors.New("invalid pool list")
+
+	// ErrUnknownPeriod is returned by RewardSeries for a period other than
+	// daily, weekly or epoch.
+	ErrUnknownPeriod = errors.New("unknown period")
 )
 
 // HeadersError reports the height an analysis needed and the range it was

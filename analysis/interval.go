@@ -150,3 +150,18 @@ func quantilesOf(d dist, ps ...float64) []float64 {
 	}
 	return out
 }
+
+// binomialInterval is the Clopper–Pearson exact 95% interval for the
+// probability of success given k successes in n trials:
+// [Beta_0.025(k, n−k+1), Beta_0.975(k+1, n−k)], with 0 as the lower bound
+// for k = 0 and 1 as the upper for k = n.
+func binomialInterval(k, n int) (lo, hi float64) {
+	lo, hi = 0, 1
+	if k > 0 {
+		lo = distuv.Beta{Alpha: float64(k), Beta: float64(n - k + 1)}.Quantile(qLo)
+	}
+	if k < n {
+		hi = distuv.Beta{Alpha: float64(k + 1), Beta: float64(n - k)}.Quantile(qHi)
+	}
+	return lo, hi
+}

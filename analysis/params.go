@@ -7,6 +7,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 )
 
 // ErrBadParams is returned when a Params value cannot drive the analysis
@@ -38,6 +39,12 @@ type Params struct {
 	EnforceBIP94           bool   // testnet4: retarget from the epoch's first block bits
 	SubsidyHalvingInterval int32  // 210000 (regtest 150)
 	DefaultRPCPort         string // the node's default JSON-RPC port (btcd's for simnet)
+
+	// AddrParams encodes addresses for the network (bech32 HRP, base58
+	// prefixes). The package-level values point at btcd's chaincfg
+	// parameters (a copy of testnet3's for testnet4); treat them as
+	// read-only.
+	AddrParams *chaincfg.Params
 }
 
 // Mainnet, Testnet3, Testnet4, Signet, Regtest and Simnet are the networks
@@ -81,6 +88,7 @@ func fromChaincfg(c *chaincfg.Params, rpcPort string) Params {
 		NoRetargeting:          c.PoWNoRetargeting,
 		SubsidyHalvingInterval: c.SubsidyReductionInterval,
 		DefaultRPCPort:         rpcPort,
+		AddrParams:             c,
 	}
 }
 
@@ -107,7 +115,28 @@ func testnet4() Params {
 	p.Name = "testnet4"
 	p.GenesisHash = *genesis
 	p.EnforceBIP94 = true
+	p.AddrParams = testnet4AddrParams(genesis)
 	return p
+}
+
+// testnet4Magic is testnet4's network magic, the bytes 1c 16 3f 28 on the
+// wire read as a little-endian uint32 like btcd's wire.BitcoinNet values.
+const testnet4Magic wire.BitcoinNet = 0x283f161c
+
+// testnet4AddrParams is testnet3's address encoding under testnet4's name,
+// magic and genesis: the two networks share "tb" and the m/n/2 prefixes.
+// Fields that would describe testnet3's chain (genesis block, checkpoints,
+// seeds) are cleared rather than left wrong.
+func testnet4AddrParams(genesis *chainhash.Hash) *chaincfg.Params {
+	c := chaincfg.TestNet3Params
+	c.Name = "testnet4"
+	c.Net = testnet4Magic
+	c.DefaultPort = "48333"
+	c.GenesisHash = genesis
+	c.GenesisBlock = nil
+	c.Checkpoints = nil
+	c.DNSSeeds = nil
+	return &c
 }
 
 // ParamsByGenesis returns the network whose genesis block hash is h; a node's

@@ -177,6 +177,15 @@ func (c *Client) Call(ctx context.Context, method string, params ...any) (json.R
 // items fail, the others' results are returned too, with a *BatchItemError
 // naming the first failing item.
 func (c *Client) CallBatch(ctx context.Context, reqs []Request) ([]json.RawMessage, error) {
+	return c.callBatch(ctx, reqs, decodeBatch)
+}
+
+// batchDecoder matches the replies in data to reqs, whose ids count from
+// firstID; decodeBatch is the general one.
+type batchDecoder func(reqs []Request, firstID uint64, data []byte) ([]json.RawMessage, []error, error)
+
+// callBatch is CallBatch with a chosen reply decoder.
+func (c *Client) callBatch(ctx context.Context, reqs []Request, decode batchDecoder) ([]json.RawMessage, error) {
 	if len(reqs) == 0 {
 		return nil, nil
 	}
@@ -194,7 +203,7 @@ func (c *Client) CallBatch(ctx context.Context, reqs []Request) ([]json.RawMessa
 			return err
 		}
 		var itemErrs []error
-		results, itemErrs, err = decodeBatch(reqs, first, data)
+		results, itemErrs, err = decode(reqs, first, data)
 		if err != nil {
 			return err
 		}

@@ -75,6 +75,15 @@ var (
 	// ErrBadGenesis is a BadHeaderError kind: block 0 is not the network's
 	// genesis block.
 	ErrBadGenesis = errors.New("block 0 is not the network's genesis block")
+
+	// ErrBadBlock marks every *BadBlockError: a block source delivered a
+	// block that is not the one requested or whose transactions do not
+	// match its header.
+	ErrBadBlock = errors.New("block source delivered an invalid block")
+
+	// ErrPruned marks every *PrunedError: the node no longer has the
+	// requested blocks.
+	ErrPruned = errors.New("the node has pruned the requested blocks")
 )
 
 // RPC error codes minerscope reacts to; bitcoind's values, shared by btcd.
@@ -148,3 +157,37 @@ func (e *BadHeaderError) Is(target error) bool { return target == ErrBadHeader }
 
 // Unwrap exposes Kind.
 func (e *BadHeaderError) Unwrap() error { return e.Kind }
+
+// BadBlockError reports a delivered block that failed its checks: its header
+// does not hash to the requested hash, its transactions do not hash to its
+// merkle root, or its bytes do not decode. It matches ErrBadBlock.
+type BadBlockError struct {
+	Source string // the BlockSource's Name
+	Height int32
+	Hash   chainhash.Hash // the requested hash
+	Reason string
+}
+
+// Error names the block, the source and what to do.
+func (e *BadBlockError) Error() string {
+	return fmt.Sprintf("the %s block source delivered an invalid block at height %d (hash %v): %s; "+
+		"check the node's disk or choose another --source", e.Source, e.Height, e.Hash, e.Reason)
+}
+
+// Is matches ErrBadBlock.
+func (e *BadBlockError) Is(target error) bool { return target == ErrBadBlock }
+
+// PrunedError reports blocks the node has deleted: a pruned node keeps only
+// the blocks from FirstAvailable up. It matches ErrPruned.
+type PrunedError struct {
+	FirstAvailable int32
+}
+
+// Error says where the remaining blocks start and how to index them.
+func (e *PrunedError) Error() string {
+	return fmt.Sprintf("the node has pruned blocks below height %d; rerun with --from-height %d",
+		e.FirstAvailable, e.FirstAvailable)
+}
+
+// Is matches ErrPruned.
+func (e *PrunedError) Is(target error) bool { return target == ErrPruned }

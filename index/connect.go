@@ -9,6 +9,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/dgraph-io/badger/v4"
+	"github.com/minerscope/minerscope/analysis"
 )
 
 // BlockWriter writes the rows of one block inside that block's transaction
@@ -93,12 +94,25 @@ func (w *BlockWriter) touched(key []byte) bool {
 	return false
 }
 
+// BlockData is one block to connect: its header and, for a full index at
+// heights >= BlocksFrom, its coinbase record.
+type BlockData struct {
+	// Header is the block header.
+	Header wire.BlockHeader
+
+	// Coinbase is what the index keeps of the block besides its header;
+	// nil for a headers-only index and below BlocksFrom.
+	Coinbase *analysis.CoinbaseRecord
+}
+
 // ConnectHeader adds the header at height on top of the tip, in one Badger
 // transaction that also moves the tip and records the undo data. It fails
 // with ErrNotOnTip unless height is tip+1 and hdr.PrevBlock is the tip hash,
 // and with ErrNotGenesis if the first header is not the network's genesis.
+// A full index refuses, with ErrBlockData, a header at or above BlocksFrom:
+// such a block needs its coinbase record (ConnectBlocks).
 func (db *DB) ConnectHeader(height int32, hdr *wire.BlockHeader) error {
-	return db.connectBlocks(height, []wire.BlockHeader{*hdr}, nil)
+	return db.connectBlocks(height, []wire.BlockHeader{*hdr}, nil, nil)
 }
 
 // ConnectHeaders adds hdrs, the headers of heights height, height+1, ..., on
@@ -109,7 +123,37 @@ func (db *DB) ConnectHeader(height int32, hdr *wire.BlockHeader) error {
 // and catching up costs one commit per batch rather than one per block.
 // Nothing is written unless every header links to the one before it.
 func (db *DB) ConnectHeaders(height int32, hdrs []wire.BlockHeader) error {
-	return db.connectBlocks(height, hdrs, nil)
+	return db.connectBlocks(height, hdrs, nil, nil)
+}
+
+// ConnectBlocks adds blocks, those of heights height, height+1, ..., on top
+// of the tip, written and batched exactly as ConnectHeaders writes headers;
+// each block's coinbase record is written with its header rows by the same
+// BlockWriter, so it has its undo entry and DisconnectTip removes it.
+//
+// What the index keeps decides which records must be given: a full index
+// requires Coinbase at every height >= BlocksFrom and nil below it; a
+// headers-only index requires nil everywhere. A record must also agree with
+// itself and the network: Reward the sum of its outputs, Subsidy that of the
+// height (analysis.Subsidy), Fees max(0, Reward-Subsidy), no negative value.
+// Any violation fails with ErrBlockData, a header that does not link with
+// ErrNotOnTip or ErrNotGenesis; in every case nothing is written.
+func (db *DB) ConnectBlocks(height int32, blocks []BlockData) error {
+	hdrs := make([]wire.BlockHeader, len(blocks))
+	coinbases := make([][]byte, len(blocks))
+	for i := range blocks {
+		hdrs[i] = blocks[i].Header
+		rec := blocks[i].Coinbase
+		if rec == nil {
+			continue
+		}
+		val, err := coinbaseValue(db.params, height+int32(i), rec)
+		if err != nil {
+			return err
+		}
+		coinbases[i] = val
+	}
+	return db.connectBlocks(height, hdrs, coinbases, nil)
 }
 
 // connect adds one block: its header rows, whatever extra writes, the tip and
@@ -117,13 +161,23 @@ func (db *DB) ConnectHeaders(height int32, hdrs []wire.BlockHeader) error {
 func (db *DB) connect(height int32, hdr *wire.BlockHeader,
 	extra func(w *BlockWriter) error) error {
 
-	return db.connectBlocks(height, []wire.BlockHeader{*hdr}, extra)
+	return db.connectBlocks(height, []wire.BlockHeader{*hdr}, nil, extra)
 }
 
-// connectBlocks checks that hdrs extend the tip, then commits them in as few
-// transactions as Badger allows, moving the cached tip after each commit.
+// pendingBlock is a block checked and ready to write.
+type pendingBlock struct {
+	rec HeaderRecord
+
+	// coinbase is the serialized coinbase record, nil for none.
+	coinbase []byte
+}
+
+// connectBlocks checks that hdrs extend the tip and that the coinbase
+// records (coinbases[i] for hdrs[i]; a nil slice for none at all) are those
+// the index keeps, then commits the blocks in as few transactions as Badger
+// allows, moving the cached tip after each commit.
 func (db *DB) connectBlocks(height int32, hdrs []wire.BlockHeader,
-	extra func(w *BlockWriter) error) error {
+	coinbases [][]byte, extra func(w *BlockWriter) error) error {
 
 	tip, unlock, err := db.lockWriter()
 	if err != nil {
@@ -131,55 +185,64 @@ func (db *DB) connectBlocks(height int32, hdrs []wire.BlockHeader,
 	}
 	defer unlock()
 
-	recs, err := db.headerRecords(tip, height, hdrs)
+	blocks, err := db.pendingBlocks(tip, height, hdrs, coinbases)
 	if err != nil {
 		return err
 	}
-	for len(recs) > 0 {
-		n, err := db.commitBlocks(tip, recs, extra)
+	for len(blocks) > 0 {
+		n, err := db.commitBlocks(tip, blocks, extra)
 		if err != nil {
 			return err
 		}
-		last := &recs[n-1]
+		last := &blocks[n-1].rec
 		tip = tipState{ok: true, height: last.Height, hash: last.Hash, work: last.ChainWork}
 		db.setTip(tip)
-		recs = recs[n:]
+		blocks = blocks[n:]
 	}
 	return nil
 }
 
-// headerRecords builds the records of hdrs, checking that each extends the
-// one before it, the first extending tip.
-func (db *DB) headerRecords(tip tipState, height int32,
-	hdrs []wire.BlockHeader) ([]HeaderRecord, error) {
+// pendingBlocks builds the header records of hdrs, checking that each
+// extends the one before it, the first extending tip, and pairs them with
+// their coinbase records, checking those against the index's mode.
+func (db *DB) pendingBlocks(tip tipState, height int32, hdrs []wire.BlockHeader,
+	coinbases [][]byte) ([]pendingBlock, error) {
 
-	recs := make([]HeaderRecord, len(hdrs))
+	mode := db.blockMode()
+	blocks := make([]pendingBlock, len(hdrs))
 	for i := range hdrs {
 		h, hdr := height+int32(i), &hdrs[i]
 		hash := hdr.BlockHash()
 		if err := db.checkExtendsTip(tip, h, hdr, &hash); err != nil {
 			return nil, err
 		}
-		recs[i] = HeaderRecord{
+		b := &blocks[i]
+		b.rec = HeaderRecord{
 			Height:    h,
 			Hash:      hash,
 			Header:    *hdr,
 			ChainWork: new(big.Int).Add(tip.work, db.work.of(hdr.Bits)),
 		}
-		tip = tipState{ok: true, height: h, hash: hash, work: recs[i].ChainWork}
+		if coinbases != nil {
+			b.coinbase = coinbases[i]
+		}
+		if err := db.checkBlockData(mode, &b.rec, b.coinbase != nil); err != nil {
+			return nil, err
+		}
+		tip = tipState{ok: true, height: h, hash: hash, work: b.rec.ChainWork}
 	}
-	return recs, nil
+	return blocks, nil
 }
 
-// commitBlocks commits a prefix of recs in one transaction and returns its
-// length: all of recs, or half as many each time Badger finds the
+// commitBlocks commits a prefix of blocks in one transaction and returns its
+// length: all of blocks, or half as many each time Badger finds the
 // transaction too big.
-func (db *DB) commitBlocks(prevTip tipState, recs []HeaderRecord,
+func (db *DB) commitBlocks(prevTip tipState, blocks []pendingBlock,
 	extra func(w *BlockWriter) error) (int, error) {
 
-	n := len(recs)
+	n := len(blocks)
 	for {
-		err := db.commitBlockRange(prevTip, recs[:n], extra)
+		err := db.commitBlockRange(prevTip, blocks[:n], extra)
 		if errors.Is(err, badger.ErrTxnTooBig) && n > 1 {
 			n /= 2
 			continue
@@ -191,21 +254,24 @@ func (db *DB) commitBlocks(prevTip tipState, recs []HeaderRecord,
 	}
 }
 
-// commitBlockRange writes every block of recs (rows, extra rows, tip, undo
-// record) in one transaction.
-func (db *DB) commitBlockRange(prevTip tipState, recs []HeaderRecord,
+// commitBlockRange writes every block of blocks (rows, coinbase record,
+// extra rows, tip, undo record) in one transaction.
+func (db *DB) commitBlockRange(prevTip tipState, blocks []pendingBlock,
 	extra func(w *BlockWriter) error) error {
 
 	txn := db.bdb.NewTransaction(true)
 	defer txn.Discard()
 
-	for i := range recs {
-		rec := &recs[i]
+	for i := range blocks {
+		rec := &blocks[i].rec
 		w := newBlockWriter(txn, rec.Height)
 		if err := dbPutHeader(w, rec); err != nil {
 			return err
 		}
 		if err := dbPutTip(w, prevTip, rec); err != nil {
+			return err
+		}
+		if err := dbPutCoinbase(w, blocks[i].coinbase); err != nil {
 			return err
 		}
 		if extra != nil {
@@ -220,8 +286,9 @@ func (db *DB) commitBlockRange(prevTip tipState, recs []HeaderRecord,
 	}
 
 	if err := txn.Commit(); err != nil {
-		return fmt.Errorf("connect headers %d-%d (%v): %w", recs[0].Height,
-			recs[len(recs)-1].Height, recs[len(recs)-1].Hash, err)
+		first, last := &blocks[0].rec, &blocks[len(blocks)-1].rec
+		return fmt.Errorf("connect blocks %d-%d (%v): %w", first.Height,
+			last.Height, last.Hash, err)
 	}
 	return nil
 }
@@ -395,8 +462,8 @@ func loadTip(bdb *badger.DB) (tipState, error) {
 	return tip, err
 }
 
-// dbCheckNothingAbove fails if a header or undo record exists above the tip,
-// or a block row exists in an empty index.
+// dbCheckNothingAbove fails if a header, undo or coinbase record exists above
+// the tip, or a block row exists in an empty index.
 func dbCheckNothingAbove(txn *badger.Txn, tip tipState) error {
 	next := int32(0)
 	if tip.ok {
@@ -409,7 +476,7 @@ func dbCheckNothingAbove(txn *badger.Txn, tip tipState) error {
 		}
 	}
 
-	for _, prefix := range []byte{headerPrefix, undoPrefix} {
+	for _, prefix := range []byte{headerPrefix, undoPrefix, coinbasePrefix} {
 		if dbHasKeyFrom(txn, prefix, next) {
 			return fmt.Errorf("%w: rows with prefix %#x exist above the "+
 				"tip (next height %d)", ErrCorrupt, prefix, next)

@@ -10,11 +10,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/wire"
 	"github.com/minerscope/minerscope/analysis"
 )
 
 // crashDirEnv names the index directory the crash child works on.
 const crashDirEnv = "MINERSCOPE_INDEX_CRASH_DIR"
+
+// crashBlocksFrom is where the crash test's index starts keeping full
+// blocks: the child connects headers alone below it and blocks with their
+// coinbase records from it on.
+const crashBlocksFrom = 5000
 
 // TestCrashRecovery kills a child process writing the index with SIGKILL at
 // random points and checks that every reopen finds a consistent index, and
@@ -26,6 +32,15 @@ func TestCrashRecovery(t *testing.T) {
 	raw := rawMainnetHeaders(t)
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(7, 11))
+
+	db, err := Open(dir, analysis.Mainnet, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetBlocksFrom(crashBlocksFrom, true); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, db)
 
 	for round := 0; round < 10; round++ {
 		want := reopenTip(t, dir, raw)
@@ -68,9 +83,10 @@ func reopenTip(t *testing.T, dir string, raw [][]byte) int32 {
 	return height
 }
 
-// checkConsistent checks that the index holds exactly the mainnet headers
-// 0..tip: a header, a hash row and an undo record per height, the tip record
-// and the two other meta records, and no other row.
+// checkConsistent checks that the index holds exactly the mainnet blocks
+// 0..tip: a header, a hash row and an undo record per height, a coinbase
+// record per height from crashBlocksFrom, the tip record and the three
+// other meta records, and no other row.
 func checkConsistent(t *testing.T, db *DB, raw [][]byte) {
 	t.Helper()
 	kv := Dump(t, db)
@@ -79,6 +95,10 @@ func checkConsistent(t *testing.T, db *DB, raw [][]byte) {
 	if ok && hash != dsha(raw[height]) {
 		t.Fatalf("tip %d is %v, want %v", height, hash, dsha(raw[height]))
 	}
+	if from, full := db.BlocksFrom(); from != crashBlocksFrom || !full {
+		t.Fatalf("BlocksFrom = %d %v, want %d true", from, full, crashBlocksFrom)
+	}
+	checkCrashCoinbases(t, db, n)
 
 	for h := 0; h < n; h++ {
 		want := dsha(raw[h])
@@ -94,13 +114,38 @@ func checkConsistent(t *testing.T, db *DB, raw [][]byte) {
 		}
 	}
 
-	wantRows := 3*n + 2
+	wantRows := 3*n + 3 + max(0, n-crashBlocksFrom)
 	if ok {
 		wantRows++
 	}
 	if len(kv) != wantRows {
 		t.Fatalf("index has %d rows, want %d for tip %d (orphan rows)",
 			len(kv), wantRows, height)
+	}
+}
+
+// checkCrashCoinbases checks that the coinbase records of the n blocks
+// connected are exactly those of the heights from crashBlocksFrom, each with
+// the txid of the raw block's coinbase parsed by hand.
+func checkCrashCoinbases(t *testing.T, db *DB, n int) {
+	t.Helper()
+	blocks := rawMainnetBlocks(t)
+	next := int32(crashBlocksFrom)
+	err := db.Coinbases(0, MainnetTestHeaders, func(h int32, rec *analysis.CoinbaseRecord) error {
+		if h != next {
+			t.Fatalf("coinbase record at %d, want %d", h, next)
+		}
+		if want := parseRawCoinbase(t, blocks[h]).txid; rec.TxID != want {
+			t.Fatalf("coinbase record at %d has txid %v, want %v", h, rec.TxID, want)
+		}
+		next++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := max(crashBlocksFrom, int32(n)); next != want {
+		t.Fatalf("coinbase records end at %d, want %d", next, want)
 	}
 }
 
@@ -144,13 +189,15 @@ func runAndKill(t *testing.T, dir string, kill int) (int32, int) {
 }
 
 // TestCrashChild is the child process of TestCrashRecovery: it connects and
-// disconnects real mainnet headers until it is killed.
+// disconnects real mainnet blocks until it is killed, with ConnectHeader and
+// ConnectHeaders below crashBlocksFrom and ConnectBlocks everywhere.
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv(crashDirEnv)
 	if dir == "" {
 		t.Skip("run by TestCrashRecovery")
 	}
 	hdrs := MainnetHeaders(t)
+	blocks := MainnetBlockData(t, crashBlocksFrom)
 	db, err := Open(dir, analysis.Mainnet, Options{})
 	if err != nil {
 		t.Fatalf("child open: %v", err)
@@ -172,19 +219,40 @@ func TestCrashChild(t *testing.T) {
 			}
 		} else {
 			end := min(len(hdrs), int(next)+1+rng.IntN(600))
-			if rng.IntN(2) == 0 {
-				// Several blocks per transaction, as the sync loop connects them.
-				if err := db.ConnectHeaders(next, hdrs[next:end]); err != nil {
-					t.Fatalf("child connect %d-%d: %v", next, end-1, err)
-				}
-			} else {
-				for h := next; int(h) < end; h++ {
-					if err := db.ConnectHeader(h, &hdrs[h]); err != nil {
-						t.Fatalf("child connect %d: %v", h, err)
-					}
-				}
+			if err := crashConnect(rng, db, next, end, hdrs, blocks); err != nil {
+				t.Fatalf("child connect %d-%d: %v", next, end-1, err)
 			}
 		}
 		fmt.Printf("tip %d\n", db.Count()-1)
 	}
+}
+
+// crashConnect connects the blocks of heights next..end-1 in one of the ways
+// the sync loop may: several blocks per transaction, or one per transaction;
+// as headers when all are below crashBlocksFrom, else as blocks.
+func crashConnect(rng *rand.Rand, db *DB, next int32, end int,
+	hdrs []wire.BlockHeader, blocks []BlockData) error {
+
+	switch headersOnly := end <= crashBlocksFrom; {
+	case rng.IntN(2) == 0 && headersOnly:
+		return db.ConnectHeaders(next, hdrs[next:end])
+
+	case rng.IntN(2) == 0:
+		return db.ConnectBlocks(next, blocks[next:end])
+
+	case headersOnly:
+		for h := next; int(h) < end; h++ {
+			if err := db.ConnectHeader(h, &hdrs[h]); err != nil {
+				return err
+			}
+		}
+
+	default:
+		for h := next; int(h) < end; h++ {
+			if err := db.ConnectBlocks(h, blocks[h:h+1]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -53,6 +53,15 @@ var (
 
 	// ErrClosed is returned when the index is used after Close.
 	ErrClosed = errors.New("index is closed")
+
+	// ErrModeChange is returned when SetBlocksFrom asks an index to keep
+	// other block data than the blocks it already holds were stored with.
+	ErrModeChange = errors.New("index keeps other block data")
+
+	// ErrBlockData is returned when a block to connect carries a coinbase
+	// record the index must not keep, lacks one it must keep, or carries
+	// one that contradicts itself.
+	ErrBlockData = errors.New("block data does not fit the index")
 )
 
 // WrongNetworkError reports an index built for another network than the
@@ -136,9 +145,10 @@ type DB struct {
 	closed  bool
 
 	// tipMu guards tip, the in-memory copy of the tip record, so connect
-	// never reads it from Badger.
+	// never reads it from Badger, and mode, that of the blocks_from record.
 	tipMu sync.RWMutex
 	tip   tipState
+	mode  blockMode
 
 	// work caches the work of the latest bits.
 	work workCache
@@ -213,7 +223,8 @@ func newDB(bdb *badger.DB, dir string, p analysis.Params, opts Options,
 	return db, nil
 }
 
-// init prepares a freshly opened Badger database: schema, network, tip.
+// init prepares a freshly opened Badger database: schema, network, tip and
+// the block data it keeps.
 func (db *DB) init(ms []migration) error {
 	if err := db.initSchema(ms); err != nil {
 		return err
@@ -222,7 +233,11 @@ func (db *DB) init(ms []migration) error {
 	if err != nil {
 		return fmt.Errorf("open index %s: %w", db.dir, err)
 	}
-	db.tip = tip
+	mode, err := loadBlockMode(db.bdb, tip)
+	if err != nil {
+		return fmt.Errorf("open index %s: %w", db.dir, err)
+	}
+	db.tip, db.mode = tip, mode
 	return nil
 }
 

@@ -16,6 +16,18 @@
 // cost (about 5 µs) once per batch instead of once per block. Following the tip,
 // batches are a block or two.
 //
+// What the index keeps of each block besides its header is set once per index
+// with SetBlocksFrom: headers only (the default, and every schema 1 index), or
+// full block data from a height on. A full index keeps, for every block at or
+// above BlocksFrom, its coinbase record (analysis.CoinbaseRecord: coinbase
+// txid, raw scriptSig, every output, reward, subsidy, fees, transaction count,
+// size, weight, segwit commitment), written by ConnectBlocks with the block's
+// header rows through the same BlockWriter, so DisconnectTip removes it with
+// the block. Fees are stored as max(0, reward - subsidy), a lower bound when a
+// miner claims less than the subsidy plus the fees. The mode may change only
+// while no block it concerns is connected: an index that holds headers is
+// never silently turned into one with gaps in its block data.
+//
 // Crash safety: Badger transactions are atomic. The index runs with
 // SyncWrites=false, so a power failure or kernel crash may lose the last few
 // committed blocks, but never half a block; a killed process loses nothing that
@@ -24,5 +36,5 @@
 //
 // Key and value layouts are documented in keys.go; schema versions and
 // migrations in schema.go. The package knows nothing about RPC: callers hand it
-// headers they have already fetched and verified.
+// headers and coinbase records they have already fetched and verified.
 package index

@@ -107,3 +107,107 @@ func mustClose(t testing.TB, db *DB) {
 		t.Fatalf("close: %v", err)
 	}
 }
+
+// rawBlocks holds the raw bytes of the btcd mainnet test blocks, read
+// without the package's readers.
+var rawBlocks struct {
+	once   sync.Once
+	blocks [][]byte
+	err    error
+}
+
+// rawMainnetBlocks returns the raw bytes of the first MainnetTestHeaders
+// blocks.
+func rawMainnetBlocks(t testing.TB) [][]byte {
+	t.Helper()
+	rawBlocks.once.Do(func() {
+		path, err := btcdTestData("blk_0_to_14131.dat")
+		if err != nil {
+			rawBlocks.err = err
+			return
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			rawBlocks.err = err
+			return
+		}
+		for len(rawBlocks.blocks) < MainnetTestHeaders {
+			if len(data) < 8 {
+				rawBlocks.err = io.ErrUnexpectedEOF
+				return
+			}
+			size := binary.LittleEndian.Uint32(data[4:8])
+			rawBlocks.blocks = append(rawBlocks.blocks, data[8:8+size])
+			data = data[8+size:]
+		}
+	})
+	if rawBlocks.err != nil {
+		t.Fatalf("read raw mainnet blocks: %v", rawBlocks.err)
+	}
+	return rawBlocks.blocks
+}
+
+// rawCoinbase is a coinbase transaction parsed by hand from a raw block.
+type rawCoinbase struct {
+	txCount   int
+	txid      chainhash.Hash
+	scriptSig []byte
+	values    []int64
+	scripts   [][]byte
+}
+
+// parseRawCoinbase reads the transaction count and the coinbase of a raw
+// pre-segwit block: header, compact size, then version, one input, outputs
+// and lock time, all in Bitcoin's wire encoding.
+func parseRawCoinbase(t testing.TB, block []byte) rawCoinbase {
+	t.Helper()
+	p := rawParser{t: t, b: block[80:]}
+	var cb rawCoinbase
+	cb.txCount = int(p.compact())
+
+	start := p.b
+	p.take(4) // version
+	if n := p.compact(); n != 1 {
+		t.Fatalf("coinbase has %d inputs (a segwit marker?)", n)
+	}
+	p.take(36) // null outpoint
+	cb.scriptSig = p.take(int(p.compact()))
+	p.take(4) // sequence
+	for n := p.compact(); n > 0; n-- {
+		cb.values = append(cb.values, int64(binary.LittleEndian.Uint64(p.take(8))))
+		cb.scripts = append(cb.scripts, p.take(int(p.compact())))
+	}
+	p.take(4) // lock time
+	cb.txid = dsha(start[:len(start)-len(p.b)])
+	return cb
+}
+
+// rawParser consumes raw wire bytes, failing the test when they run out.
+type rawParser struct {
+	t testing.TB
+	b []byte
+}
+
+// take consumes n bytes.
+func (p *rawParser) take(n int) []byte {
+	if n > len(p.b) {
+		p.t.Fatalf("raw block truncated: need %d bytes, have %d", n, len(p.b))
+	}
+	v := p.b[:n]
+	p.b = p.b[n:]
+	return v
+}
+
+// compact consumes a Bitcoin compact size integer.
+func (p *rawParser) compact() uint64 {
+	switch c := p.take(1)[0]; c {
+	case 0xfd:
+		return uint64(binary.LittleEndian.Uint16(p.take(2)))
+	case 0xfe:
+		return uint64(binary.LittleEndian.Uint32(p.take(4)))
+	case 0xff:
+		return binary.LittleEndian.Uint64(p.take(8))
+	default:
+		return uint64(c)
+	}
+}

@@ -19,12 +19,18 @@ import (
 //
 //   <0x01><name> = <value>
 //
-//   Key             Value                                       Size
-//   0x01 "schema"   schema version, uint32 big-endian           4 bytes
-//   0x01 "network"  genesis hash (32) + network name (ASCII)    33-64 bytes
-//   0x01 "tip"      tip height uint32 BE (4) + tip hash (32)    36 bytes
+//   Key                 Value                                     Size
+//   0x01 "schema"       schema version, uint32 big-endian         4 bytes
+//   0x01 "network"      genesis hash (32) + network name (ASCII)  33-64 bytes
+//   0x01 "tip"          tip height uint32 BE (4) + tip hash (32)  36 bytes
+//   0x01 "blocks_from"  first height kept in full, uint32 BE      4 bytes
+//                       (schema 2)
 //
-// The tip record is absent exactly when the index holds no headers.
+// The tip record is absent exactly when the index holds no headers. The
+// blocks_from record is absent for a headers-only index (every schema 1
+// index, and a new index until SetBlocksFrom asks for full blocks); when
+// present, every connected block at a height >= it has a coinbase record and
+// no block below it has one.
 //
 // Header by height (prefix 0x02):
 //
@@ -84,7 +90,72 @@ import (
 // that was present gets its previous value back. The tip record is one of the
 // keys, so replaying the undo record also moves the tip back. For a header-only
 // block the undo value is 1 + 3 entries (header key, hash key: absent; tip key:
-// previous tip or absent), 86 bytes.
+// previous tip or absent), 86 bytes; a block with a coinbase record adds a
+// fourth entry (coinbase key: absent), 93 bytes.
+//
+// Coinbase record by height (prefix 0x05, schema 2): what the index keeps of a
+// block besides its header, an analysis.CoinbaseRecord. Written only for
+// heights >= blocks_from, through the block's BlockWriter, so it is undone
+// with the block.
+//
+//   <0x05><height> = <txid><flags><counts><amounts><scriptSig><outputs>
+//
+//   Field           Type              Size
+//   prefix          byte              1 byte
+//   height          uint32 BE         4 bytes
+//   -----
+//   Key total: 5 bytes
+//
+//   Field           Type              Size
+//   txid            chainhash.Hash    32 bytes (coinbase transaction id)
+//   flags           byte              1 byte (bit 0: BIP141 witness
+//                                     commitment present; other bits 0)
+//   tx count        uvarint           1-5 bytes (transactions in the block)
+//   size            uvarint           1-5 bytes (serialized block bytes)
+//   weight          uvarint           1-5 bytes (block weight, WU)
+//   reward          uvarint           1-8 bytes (satoshis, sum of outputs)
+//   subsidy         uvarint           1-8 bytes (satoshis)
+//   fees            uvarint           1-8 bytes (satoshis, max(0, reward -
+//                                     subsidy))
+//   scriptSig len   uvarint           1-5 bytes
+//   scriptSig       bytes             scriptSig len (raw coinbase input
+//                                     script)
+//   output count    uvarint           1-5 bytes
+//   outputs         see below         variable
+//   -----
+//   Value total: at least 41 bytes + scriptSig + outputs
+//
+//   Each output, in transaction order:
+//
+//   Field           Type              Size
+//   value           uvarint           1-8 bytes (satoshis)
+//   type            byte              1 byte (script class code, below)
+//   type name len   uvarint           1-5 bytes, only when type = 0
+//   type name       ASCII             type name len, only when type = 0
+//   script len      uvarint           1-5 bytes
+//   script          bytes             script len (raw pkScript)
+//   address len     uvarint           1-5 bytes
+//   address         ASCII             address len ("" when the script has
+//                                     no single address)
+//   -----
+//   Output total: at least 4 bytes + type name + script + address
+//
+//   Script class codes (txscript.ScriptClass names; the codes are ours, not
+//   btcd's enum values, and changing them is a schema change):
+//
+//   Code  Type name               Code  Type name
+//   0     named in the record     6     nulldata
+//   1     nonstandard             7     witness_v0_keyhash
+//   2     pubkey                  8     witness_v0_scripthash
+//   3     pubkeyhash              9     witness_v1_taproot
+//   4     scripthash              10    witness_unknown
+//   5     multisig
+//
+// The tag text of the scriptSig (analysis.CoinbaseTag) is derived when read,
+// not stored. Empty byte strings decode as nil. A mainnet coinbase of 2009
+// (one P2PK output) takes about 170 bytes; one of 2025 (100-byte scriptSig, a
+// P2WPKH payout, the witness commitment and two other OP_RETURN outputs)
+// about 370.
 // -----------------------------------------------------------------------------
 
 // Keyspace prefixes. Changing any of these is a schema change.
@@ -100,6 +171,9 @@ var (
 
 	// undoPrefix is the keyspace of undo records by height.
 	undoPrefix byte = 0x04
+
+	// coinbasePrefix is the keyspace of coinbase records by height.
+	coinbasePrefix byte = 0x05
 )
 
 // Meta record keys.
@@ -112,6 +186,10 @@ var (
 
 	// tipKey holds the height and hash of the last connected block.
 	tipKey = metaKey("tip")
+
+	// blocksFromKey holds the first height with full block data; absent
+	// in a headers-only index.
+	blocksFromKey = metaKey("blocks_from")
 )
 
 const (
@@ -288,7 +366,7 @@ func deserializeUndo(height int32, b []byte) ([]undoEntry, error) {
 			height, what)
 	}
 
-	r := undoReader{b: b}
+	r := valueReader{b: b}
 	n, ok := r.uvarint()
 	if !ok || n > uint64(len(b)) {
 		return nil, corrupt("bad entry count")
@@ -316,13 +394,13 @@ func deserializeUndo(height int32, b []byte) ([]undoEntry, error) {
 	return entries, nil
 }
 
-// undoReader consumes an undo record.
-type undoReader struct {
+// valueReader consumes a stored value: an undo or coinbase record.
+type valueReader struct {
 	b []byte
 }
 
 // uvarint reads one uvarint.
-func (r *undoReader) uvarint() (uint64, bool) {
+func (r *valueReader) uvarint() (uint64, bool) {
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		return 0, false
@@ -332,7 +410,7 @@ func (r *undoReader) uvarint() (uint64, bool) {
 }
 
 // byte reads one byte.
-func (r *undoReader) byte() (byte, bool) {
+func (r *valueReader) byte() (byte, bool) {
 	if len(r.b) == 0 {
 		return 0, false
 	}
@@ -342,7 +420,7 @@ func (r *undoReader) byte() (byte, bool) {
 }
 
 // bytes reads a uvarint length and that many bytes, copied.
-func (r *undoReader) bytes() ([]byte, bool) {
+func (r *valueReader) bytes() ([]byte, bool) {
 	n, ok := r.uvarint()
 	if !ok || n > uint64(len(r.b)) {
 		return nil, false

@@ -22,10 +22,32 @@ type migration struct {
 	run  func(bdb *badger.DB) error
 }
 
-// migrations lists every schema version in order. Version 1 is the layout
-// documented in keys.go; a new index is created at the last version directly.
+// migrations lists every schema version in order. The layout documented in
+// keys.go is that of the last version; a new index is created at it directly.
 var migrations = []migration{
 	{to: 1, name: "headers, height by hash, generic undo"},
+	{to: 2, name: "coinbase records by height, blocks_from (schema 1 " +
+		"indexes keep headers only)", run: migrateHeadersOnly},
+}
+
+// migrateHeadersOnly upgrades a schema 1 index to schema 2. Schema 1 kept
+// headers only, which schema 2 records as the absence of blocks_from, so
+// nothing is rewritten: it only checks that neither blocks_from nor any
+// coinbase record exists, which schema 1 could not have written.
+func migrateHeadersOnly(bdb *badger.DB) error {
+	return bdb.View(func(txn *badger.Txn) error {
+		if _, ok, err := dbFetch(txn, blocksFromKey); err != nil {
+			return err
+		} else if ok {
+			return fmt.Errorf("%w: schema 1 index has a blocks_from "+
+				"record", ErrCorrupt)
+		}
+		if dbHasKeyFrom(txn, coinbasePrefix, 0) {
+			return fmt.Errorf("%w: schema 1 index has coinbase records",
+				ErrCorrupt)
+		}
+		return nil
+	})
 }
 
 // latestVersion returns the schema version ms upgrade to.

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -151,6 +152,61 @@ var (
 	mainnetErr  error
 )
 
+// MainnetBlocks returns the real mainnet blocks 0 to 14131 from btcd's test
+// data, failing the test if they cannot be read. The blocks are shared
+// between callers and must not be modified.
+func MainnetBlocks(tb testing.TB) []*wire.MsgBlock {
+	tb.Helper()
+	mainnetBlocksOnce.Do(func() {
+		var path string
+		path, mainnetBlocksErr = btcdTestData("blk_0_to_14131.dat")
+		if mainnetBlocksErr == nil {
+			mainnetBlocks, mainnetBlocksErr = ReadBlocks(path, MainnetTestHeaders)
+		}
+	})
+	if mainnetBlocksErr != nil {
+		tb.Fatalf("read mainnet test blocks: %v", mainnetBlocksErr)
+	}
+	return mainnetBlocks
+}
+
+// MainnetBlockData returns the real mainnet blocks 0 to 14131 as blocks to
+// connect: every header, with the coinbase record (analysis.ExtractCoinbase)
+// of the blocks at heights >= from. The records are the caller's.
+func MainnetBlockData(tb testing.TB, from int32) []BlockData {
+	tb.Helper()
+	blocks := MainnetBlocks(tb)
+	data := make([]BlockData, len(blocks))
+	for h, blk := range blocks {
+		data[h].Header = blk.Header
+		if int32(h) < from {
+			continue
+		}
+		rec, err := analysis.ExtractCoinbase(analysis.Mainnet, int32(h), blk)
+		if err != nil {
+			tb.Fatalf("coinbase of mainnet block %d: %v", h, err)
+		}
+		data[h].Coinbase = &rec
+	}
+	return data
+}
+
+// ConnectBlocks connects blocks on top of the tip of db in one call,
+// failing the test on error.
+func ConnectBlocks(tb testing.TB, db *DB, blocks []BlockData) {
+	tb.Helper()
+	if err := db.ConnectBlocks(db.Count(), blocks); err != nil {
+		tb.Fatalf("connect blocks %d-%d: %v", db.Count(),
+			int(db.Count())+len(blocks)-1, err)
+	}
+}
+
+var (
+	mainnetBlocksOnce sync.Once
+	mainnetBlocks     []*wire.MsgBlock
+	mainnetBlocksErr  error
+)
+
 // btcdTestData returns the path of a file in btcd's blockchain/testdata.
 func btcdTestData(name string) (string, error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}",
@@ -187,25 +243,63 @@ func ReadBlockFile(path string, max int) ([]wire.BlockHeader, error) {
 	return hdrs, nil
 }
 
+// ReadBlocks reads up to max whole blocks from a file in the format
+// ReadBlockFile reads.
+func ReadBlocks(path string, max int) ([]*wire.MsgBlock, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+
+	var blocks []*wire.MsgBlock
+	r := bufio.NewReaderSize(f, 1<<20)
+	for len(blocks) < max {
+		raw, err := readRawBlock(r)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: block %d: %w", path, len(blocks), err)
+		}
+		var blk wire.MsgBlock
+		if err := blk.Deserialize(bytes.NewReader(raw)); err != nil {
+			return nil, fmt.Errorf("%s: block %d: %w", path, len(blocks), err)
+		}
+		blocks = append(blocks, &blk)
+	}
+	return blocks, nil
+}
+
 // readBlockRecord reads one magic+length+block record and returns the
 // block's header.
 func readBlockRecord(r io.Reader) (wire.BlockHeader, error) {
 	var hdr wire.BlockHeader
+	block, err := readRawBlock(r)
+	if err != nil {
+		return hdr, err
+	}
+	err = hdr.Deserialize(bytes.NewReader(block[:headerSize]))
+	return hdr, err
+}
+
+// readRawBlock reads one magic+length+block record and returns the block's
+// bytes.
+func readRawBlock(r io.Reader) ([]byte, error) {
 	var prefix [8]byte
 	if _, err := io.ReadFull(r, prefix[:]); err != nil {
-		return hdr, err
+		return nil, err
 	}
 	size := binary.LittleEndian.Uint32(prefix[4:])
 	if size < headerSize || size > wire.MaxBlockPayload {
-		return hdr, fmt.Errorf("block length %d out of range", size)
+		return nil, fmt.Errorf("block length %d out of range", size)
 	}
 
 	block := make([]byte, size)
 	if _, err := io.ReadFull(r, block); err != nil {
-		return hdr, fmt.Errorf("truncated block: %w", err)
+		return nil, fmt.Errorf("truncated block: %w", err)
 	}
-	err := hdr.Deserialize(bytes.NewReader(block[:headerSize]))
-	return hdr, err
+	return block, nil
 }
 
 // Dump returns every key and value in the database.

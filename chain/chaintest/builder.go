@@ -59,6 +59,12 @@ type BlockOpts struct {
 	// PayTo is the coinbase output script; nil means MiningScript().
 	PayTo []byte
 
+	// Outputs, when not nil, are the coinbase outputs, used as given in
+	// place of PayTo (so a block can pay P2PK, P2WPKH, P2TR, OP_RETURN, …
+	// or split the reward): their values must sum to at most the subsidy
+	// plus Fees. A witness commitment, when needed, is appended after them.
+	Outputs []*wire.TxOut
+
 	// Txs are added after the coinbase.
 	Txs []*wire.MsgTx
 
@@ -373,11 +379,11 @@ func (b *Builder) coinbase(height int32, opts BlockOpts) (*wire.MsgTx, error) {
 	}
 	script = append(script, opts.CoinbaseScript...)
 
-	payTo := opts.PayTo
-	if payTo == nil {
-		payTo = MiningScript()
-	}
 	value := blockchain.CalcBlockSubsidy(height, b.Params) + int64(opts.Fees)
+	outputs, err := coinbaseOutputs(opts, value)
+	if err != nil {
+		return nil, fmt.Errorf("chaintest: coinbase at height %d: %w", height, err)
+	}
 
 	tx := wire.NewMsgTx(wire.TxVersion)
 	tx.AddTxIn(&wire.TxIn{
@@ -386,8 +392,37 @@ func (b *Builder) coinbase(height int32, opts BlockOpts) (*wire.MsgTx, error) {
 		SignatureScript: script,
 		Sequence:        wire.MaxTxInSequenceNum,
 	})
-	tx.AddTxOut(wire.NewTxOut(value, payTo))
+	tx.TxOut = outputs
 	return tx, nil
+}
+
+// ErrOverpay is returned when BlockOpts.Outputs claim more than the subsidy
+// plus fees.
+var ErrOverpay = errors.New("chaintest: coinbase outputs exceed subsidy plus fees")
+
+// coinbaseOutputs returns copies of opts.Outputs, or one output paying value
+// to PayTo (default MiningScript).
+func coinbaseOutputs(opts BlockOpts, value int64) ([]*wire.TxOut, error) {
+	if opts.Outputs == nil {
+		payTo := opts.PayTo
+		if payTo == nil {
+			payTo = MiningScript()
+		}
+		return []*wire.TxOut{wire.NewTxOut(value, payTo)}, nil
+	}
+	outs := make([]*wire.TxOut, len(opts.Outputs))
+	var sum int64
+	for i, o := range opts.Outputs {
+		if o.Value < 0 {
+			return nil, fmt.Errorf("chaintest: coinbase output %d has value %d", i, o.Value)
+		}
+		sum += o.Value
+		outs[i] = wire.NewTxOut(o.Value, slices.Clone(o.PkScript))
+	}
+	if sum > value {
+		return nil, fmt.Errorf("%w: %d > %d", ErrOverpay, sum, value)
+	}
+	return outs, nil
 }
 
 // solve searches the nonce space for a header hash at or below its target.

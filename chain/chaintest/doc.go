@@ -8,9 +8,13 @@
 // shipped in btcd's test data; StartSimnet gives an empty simnet node.
 //
 // Builder crafts valid simnet blocks with chosen timestamps, coinbase scripts
-// and difficulty, solves their proof of work and tracks any number of
-// branches, so tests can build a chain across retargets and force reorgs by
-// submitting a longer side chain.
+// and outputs, and difficulty, solves their proof of work and tracks any
+// number of branches, so tests can build a chain across retargets and force
+// reorgs by submitting a longer side chain.
+//
+// WriteBlkFiles writes blocks as Bitcoin Core's blocks directory (blk*.dat
+// records in any order, optionally obfuscated with a Core 28 xor.dat key),
+// and MainnetBlocks returns the real mainnet blocks 0-14131 to fill it.
 //
 // The core (Start, ImportMainnet, Builder) does not depend on package testing;
 // StartMainnet and StartSimnet are thin wrappers for tests.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/spf13/cobra"
 
 	"github.com/minerscope/minerscope/chain"
@@ -16,6 +17,7 @@ import (
 type benchOptions struct {
 	Rounds int
 	JSON   bool
+	Source string
 }
 
 // benchResult is the `bench headers --json` document.
@@ -29,6 +31,11 @@ type benchResult struct {
 	BatchSize    int     `json:"batch_size"`
 	InFlight     int     `json:"in_flight"`
 	CloseSeconds float64 `json:"close_s"` // closing the index after the best sync (memtable flush), not in rate
+
+	// bench blocks only
+	MBPerSec         float64 `json:"mb_per_s,omitempty"`
+	BaselineMBPerSec float64 `json:"baseline_mb_per_s,omitempty"`
+	Source           string  `json:"source,omitempty"`
 }
 
 func newBenchCommand(g *globalOptions) *cobra.Command {
@@ -89,7 +96,7 @@ func benchHeaders(ctx context.Context, node *chain.Client, rounds int) (benchRes
 		}
 		res.BaselineRate = max(res.BaselineRate, float64(n)/time.Since(start).Seconds())
 
-		rate, closing, err := benchSyncOnce(ctx, node)
+		rate, closing, err := benchSyncOnce(ctx, node, nil)
 		if err != nil {
 			return res, err
 		}
@@ -103,7 +110,8 @@ func benchHeaders(ctx context.Context, node *chain.Client, rounds int) (benchRes
 
 // benchSyncOnce syncs every header into a fresh index on disk and returns headers per second until the last
 // header is committed (stored, readable and crash-consistent), and how long closing the index then took.
-func benchSyncOnce(ctx context.Context, node *chain.Client) (float64, time.Duration, error) {
+// With a block source it builds a full index (headers, blocks and coinbase records).
+func benchSyncOnce(ctx context.Context, node *chain.Client, src chain.BlockSource) (float64, time.Duration, error) {
 	dir, err := os.MkdirTemp("", "minerscope-bench-")
 	if err != nil {
 		return 0, 0, err
@@ -114,8 +122,15 @@ func benchSyncOnce(ctx context.Context, node *chain.Client) (float64, time.Durat
 		return 0, 0, err
 	}
 	defer db.Close()
+	s := newSyncer(node, db, nil, nil)
+	if src != nil {
+		s.blocks = src
+		if err := db.SetBlocksFrom(0, true); err != nil {
+			return 0, 0, err
+		}
+	}
 	start := time.Now()
-	r, err := newSyncer(node, db, nil, nil).syncOnce(ctx)
+	r, err := s.syncOnce(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -125,4 +140,66 @@ func benchSyncOnce(ctx context.Context, node *chain.Client) (float64, time.Durat
 		return 0, 0, err
 	}
 	return rate, time.Since(start), nil
+}
+
+func runBenchBlocks(ctx context.Context, g *globalOptions, opts benchOptions) error {
+	node, err := g.dialNode(ctx)
+	if err != nil {
+		return err
+	}
+	src, err := openBlockSource(ctx, node, indexOptions{Source: opts.Source})
+	if err != nil {
+		return err
+	}
+	res, err := benchBlocks(ctx, node, src, opts.Rounds)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(g.stdout, res)
+	}
+	fmt.Fprintf(g.stdout, "full index: %.0f blocks/s (%.1f MB/s); fetch-and-decode baseline: %.0f blocks/s (%.1f MB/s); "+
+		"ratio %.2f (%d blocks from %s, best of %d; closing the index took %.0f ms more)\n",
+		res.Rate, res.MBPerSec, res.BaselineRate, res.BaselineMBPerSec, res.Ratio, res.Headers, res.Source, res.Rounds,
+		res.CloseSeconds*1000)
+	return nil
+}
+
+// benchBlocks alternates the fetch-and-decode baseline and a full index of every block rounds times.
+func benchBlocks(ctx context.Context, node *chain.Client, src chain.BlockSource, rounds int) (benchResult, error) {
+	tip, err := node.BlockCount(ctx)
+	if err != nil {
+		return benchResult{}, err
+	}
+	hashes := make([]chainhash.Hash, 0, tip+1)
+	for from := int32(0); from <= tip; from += 2000 {
+		hs, err := node.BlockHashes(ctx, from, min(from+1999, tip))
+		if err != nil {
+			return benchResult{}, err
+		}
+		hashes = append(hashes, hs...)
+	}
+	res := benchResult{Headers: len(hashes), Unit: "blocks/s", Rounds: rounds, Source: src.Name()}
+	var bytes int64
+	for range rounds {
+		start := time.Now()
+		st, err := chain.BaselineBlocks(ctx, src, 0, hashes)
+		if err != nil {
+			return res, fmt.Errorf("baseline: %w", err)
+		}
+		bytes = st.Bytes
+		res.BaselineRate = max(res.BaselineRate, float64(st.Blocks)/time.Since(start).Seconds())
+
+		rate, closing, err := benchSyncOnce(ctx, node, src)
+		if err != nil {
+			return res, err
+		}
+		if rate > res.Rate {
+			res.Rate, res.CloseSeconds = rate, closing.Seconds()
+		}
+	}
+	mbPerBlock := float64(bytes) / float64(len(hashes)) / 1e6
+	res.Ratio = res.Rate / res.BaselineRate
+	res.MBPerSec, res.BaselineMBPerSec = res.Rate*mbPerBlock, res.BaselineRate*mbPerBlock
+	return res, nil
 }

@@ -71,7 +71,7 @@ func runDemo(ctx context.Context, g *globalOptions, opts demoOptions) (err error
 	d.Node, d.RPCUser, d.RPCPassword, d.CookieFile, d.BitcoinDir = node.RPCAddr, node.User, node.Pass, "", ""
 	d.Network, d.IndexDir = "", filepath.Join(work, "index")
 
-	if err := runIndex(ctx, &d, indexOptions{Poll: time.Second}); err != nil {
+	if err := runIndex(ctx, &d, defaultIndexOptions()); err != nil {
 		return err
 	}
 	section := func(title string) { fmt.Fprintf(g.stdout, "\n== %s ==\n", title) }
@@ -93,6 +93,14 @@ func runDemo(ctx context.Context, g *globalOptions, opts demoOptions) (err error
 	}
 	section("next adjustment")
 	if err := runNextAdjustment(ctx, &d, nextAdjustmentOptions{}); err != nil {
+		return err
+	}
+	section("miner rewards per epoch")
+	if err := runRewards(ctx, &d, rewardsOptions{Series: "epoch"}); err != nil {
+		return err
+	}
+	section("last 5 blocks")
+	if err := runBlocks(ctx, &d, blocksOptions{From: -5, To: -1}); err != nil {
 		return err
 	}
 	say("done in %.1fs", time.Since(start).Seconds())

@@ -6,11 +6,23 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/minerscope/minerscope/chain"
+	"github.com/minerscope/minerscope/index"
 )
 
 type indexOptions struct {
-	Follow bool
-	Poll   time.Duration
+	Follow      bool
+	Poll        time.Duration
+	HeadersOnly bool
+	Source      string // auto, rpc, rest or blk
+	BlocksDir   string
+	FromHeight  int
+}
+
+// defaultIndexOptions are the flag defaults, for callers that run an index without the command line.
+func defaultIndexOptions() indexOptions {
+	return indexOptions{Poll: 5 * time.Second, Source: "auto", FromHeight: -1}
 }
 
 func newIndexCommand(g *globalOptions) *cobra.Command {
@@ -26,14 +38,34 @@ node is undone block by block first. With --follow it keeps polling the node.`,
 			return runIndex(cmd.Context(), g, opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Follow, "follow", false, "keep following the node's tip")
-	cmd.Flags().DurationVar(&opts.Poll, "poll", 5*time.Second, "how often to poll the node with --follow")
+	f := cmd.Flags()
+	f.BoolVar(&opts.Follow, "follow", false, "keep following the node's tip")
+	f.DurationVar(&opts.Poll, "poll", 5*time.Second, "how often to poll the node with --follow")
+	f.BoolVar(&opts.HeadersOnly, "headers-only", false, "index headers only, no blocks or coinbases")
+	f.StringVar(&opts.Source, "source", "auto", "where blocks come from: rpc, rest (bitcoind -rest=1), blk (--blocks-dir) or auto")
+	f.StringVar(&opts.BlocksDir, "blocks-dir", "", "bitcoind's blocks directory, read directly (blk*.dat, xor.dat)")
+	f.IntVar(&opts.FromHeight, "from-height", -1, "keep full blocks from this height on (a pruned node has no older ones); default 0 for a new index")
 	return cmd
 }
 
 func runIndex(ctx context.Context, g *globalOptions, opts indexOptions) (err error) {
 	if opts.Poll <= 0 {
 		return usagef("--poll must be positive, got %v", opts.Poll)
+	}
+	if opts.FromHeight < -1 {
+		return usagef("--from-height must not be negative, got %d", opts.FromHeight)
+	}
+	switch opts.Source {
+	case "auto", "rpc", "rest":
+	case "blk":
+		if opts.BlocksDir == "" {
+			return usagef("--source blk needs --blocks-dir (bitcoind's blocks directory)")
+		}
+	default:
+		return usagef("--source must be rpc, rest, blk or auto, got %q", opts.Source)
+	}
+	if opts.HeadersOnly && (opts.BlocksDir != "" || opts.Source != "auto") {
+		return usagef("--headers-only fetches no blocks: drop --source and --blocks-dir")
 	}
 	node, err := g.dialNode(ctx)
 	if err != nil {
@@ -49,7 +81,18 @@ func runIndex(ctx context.Context, g *globalOptions, opts indexOptions) (err err
 		}
 	}()
 
+	if err := setIndexMode(db, opts); err != nil {
+		return err
+	}
 	s := newSyncer(node, db, g.logger(), newProgress(g))
+	if _, full := db.BlocksFrom(); full {
+		if s.blocks, err = openBlockSource(ctx, node, opts); err != nil {
+			return err
+		}
+		if err := checkPruned(ctx, node, db); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	res, err := s.syncOnce(ctx)
 	printSyncSummary(g, res, time.Since(start))
@@ -88,4 +131,49 @@ func printSyncSummary(g *globalOptions, r syncResult, took time.Duration) {
 		fmt.Fprintf(w, "note: the node (height %d) is behind the index (height %d); waiting for it to catch up\n",
 			r.NodeHeight, r.IndexHeight)
 	}
+}
+
+// setIndexMode records, on a new index, whether it keeps full blocks and from which height; an existing
+// index must be asked for what it already is.
+func setIndexMode(db *index.DB, opts indexOptions) error {
+	from, full := db.BlocksFrom()
+	want := !opts.HeadersOnly
+	if _, _, ok := db.Tip(); ok && want == full && (!full || opts.FromHeight < 0 || int32(opts.FromHeight) == from) {
+		return nil
+	}
+	// SetBlocksFrom refuses, with the reason, a change the index's contents do not allow.
+	return db.SetBlocksFrom(int32(max(0, opts.FromHeight)), want)
+}
+
+// openBlockSource picks where blocks come from: the blk files with --blocks-dir, else bitcoind's REST
+// interface when it answers, else JSON-RPC.
+func openBlockSource(ctx context.Context, node *chain.Client, opts indexOptions) (chain.BlockSource, error) {
+	switch {
+	case opts.Source == "blk" || (opts.Source == "auto" && opts.BlocksDir != ""):
+		return chain.NewBlkFileSource(opts.BlocksDir, node.Network())
+	case opts.Source == "rest" || (opts.Source == "auto" && node.RESTAvailable(ctx)):
+		if opts.Source == "rest" && !node.RESTAvailable(ctx) {
+			return nil, fmt.Errorf("the node at %s does not serve REST; start bitcoind with -rest=1 or use --source rpc", node.Addr())
+		}
+		return chain.NewRESTBlockSource(node, 0), nil
+	default:
+		return chain.NewRPCBlockSource(node, 0, 0), nil
+	}
+}
+
+// checkPruned fails early, before anything is written, when the node no longer has blocks the index needs.
+func checkPruned(ctx context.Context, node *chain.Client, db *index.DB) error {
+	pruneHeight, pruned, err := node.PruneHeight(ctx)
+	if err != nil || !pruned {
+		return err
+	}
+	from, _ := db.BlocksFrom()
+	next := int32(0)
+	if tip, _, ok := db.Tip(); ok {
+		next = tip + 1
+	}
+	if need := max(from, next); need < pruneHeight {
+		return &chain.PrunedError{FirstAvailable: pruneHeight}
+	}
+	return nil
 }

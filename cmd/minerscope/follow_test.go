@@ -32,11 +32,16 @@ func TestFollowTracksNewBlocksAndReorgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := db.SetBlocksFrom(0, true); err != nil {
+		t.Fatal(err)
+	}
 	reports := make(chan syncResult, 100)
 	followCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- newSyncer(client, db, nil, nil).follow(followCtx, 20*time.Millisecond,
+		s := newSyncer(client, db, nil, nil)
+		s.blocks = chain.NewRPCBlockSource(client, 0, 0)
+		done <- s.follow(followCtx, 20*time.Millisecond,
 			func(r syncResult) { reports <- r }, func(err error) { t.Logf("retry: %v", err) })
 	}()
 	waitFor := func(what string, ok func(syncResult) bool) syncResult {

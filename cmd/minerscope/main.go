@@ -22,7 +22,7 @@ const (
 	exitNodeAuth    = 3 // the node refused the credentials
 	exitNodeDown    = 4 // the node could not be reached
 	exitBadNode     = 5 // the node served data that failed verification
-	exitWrongIndex  = 6 // the index belongs to another network, is newer than this binary, or is in use
+	exitWrongIndex  = 6 // the index belongs to another network or mode, is newer than this binary, or is in use
 	exitInterrupted = 130
 )
 
@@ -53,7 +53,7 @@ func exitCode(err error) int {
 	case errors.Is(err, chain.ErrBadHeader):
 		return exitBadNode
 	case errors.Is(err, index.ErrWrongNetwork), errors.Is(err, index.ErrSchemaTooNew),
-		errors.Is(err, index.ErrLocked):
+		errors.Is(err, index.ErrLocked), errors.Is(err, index.ErrModeChange):
 		return exitWrongIndex
 	default:
 		return exitError

@@ -41,3 +41,12 @@ func fmtFloat(f float64) string {
 func fmtBits(bits uint32) string {
 	return fmt.Sprintf("%08x", bits)
 }
+
+// btcString prints satoshis as BTC with all eight decimals, exactly (no float).
+func btcString(sat int64) string {
+	sign := ""
+	if sat < 0 {
+		sign, sat = "-", -sat
+	}
+	return fmt.Sprintf("%s%d.%08d BTC", sign, sat/1e8, sat%1e8)
+}

@@ -40,6 +40,7 @@ type syncResult struct {
 type syncer struct {
 	node      *chain.Client
 	db        *index.DB
+	blocks    chain.BlockSource // for full indexes; nil for headers only
 	log       *slog.Logger
 	progress  syncProgress
 	batchSize int
@@ -101,12 +102,25 @@ func (s *syncer) syncPass(ctx context.Context) (syncResult, error) {
 		res.IndexHeight = tip
 		return res, nil
 	}
-	if err := s.connectRange(ctx, from, info.Blocks, tipHash, &res); err != nil {
-		res.IndexHeight, _, _ = s.db.Tip()
-		return res, err
-	}
+	err = s.connect(ctx, from, info.Blocks, tipHash, &res)
 	res.IndexHeight, _, _ = s.db.Tip()
-	return res, nil
+	return res, err
+}
+
+// connect adds heights [from, to]: headers alone below the index's BlocksFrom (or everywhere in a
+// headers-only index), whole blocks from there on.
+func (s *syncer) connect(ctx context.Context, from, to int32, tipHash chainhash.Hash, res *syncResult) error {
+	blocksFrom, full := s.db.BlocksFrom()
+	if !full || to < blocksFrom {
+		return s.connectRange(ctx, from, to, tipHash, res)
+	}
+	if from < blocksFrom {
+		if err := s.connectRange(ctx, from, blocksFrom-1, tipHash, res); err != nil {
+			return err
+		}
+		from = blocksFrom
+	}
+	return s.connectBlocks(ctx, from, to, res)
 }
 
 // rewindToNode disconnects index blocks that are no longer on the node's best chain.
@@ -149,18 +163,12 @@ func (s *syncer) rewindToNode(ctx context.Context, res *syncResult) error {
 	return nil
 }
 
-// connectRange fetches [from, to] in pipelined batches, verifies each header and connects it.
+// connectRange fetches the headers [from, to] in pipelined batches, verifies each and connects it.
 func (s *syncer) connectRange(ctx context.Context, from, to int32, prevHash chainhash.Hash, res *syncResult) error {
-	p := s.db.Params()
-	v := &chain.Verifier{Params: p}
-	var prev analysis.Header
-	if from > 0 {
-		rec, err := s.db.Header(from - 1)
-		if err != nil {
-			return err
-		}
-		prev = toAnalysis(rec.Height, rec.Header.Timestamp, rec.Header.Bits)
-		prevHash = rec.Hash
+	v := &chain.Verifier{Params: s.db.Params()}
+	prev, prevHash, err := s.before(from)
+	if err != nil {
+		return err
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -211,6 +219,18 @@ func (s *syncer) verifyBatch(v *chain.Verifier, b chain.HeaderBatch, prev *analy
 		*prevHash = b.Hashes[i]
 	}
 	return len(b.Headers), nil
+}
+
+// before returns the stored header below height, which the first new header must link to.
+func (s *syncer) before(height int32) (analysis.Header, chainhash.Hash, error) {
+	if height == 0 {
+		return analysis.Header{}, chainhash.Hash{}, nil
+	}
+	rec, err := s.db.Header(height - 1)
+	if err != nil {
+		return analysis.Header{}, chainhash.Hash{}, err
+	}
+	return toAnalysis(rec.Height, rec.Header.Timestamp, rec.Header.Bits), rec.Hash, nil
 }
 
 func (s *syncer) lookup(height int32) (analysis.Header, error) {

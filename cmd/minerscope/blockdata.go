@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/index"
+)
+
+// blockRow is one block of a full index: its header fields, its coinbase record and its pool.
+type blockRow struct {
+	Height   int32
+	Hash     string
+	Time     int64
+	Bits     uint32
+	Coinbase analysis.CoinbaseRecord
+	Pool     analysis.Attribution
+}
+
+// loadPools reads a pools file in mempool.space's pools-v2.json format, or returns the built-in list.
+func loadPools(file string) ([]analysis.Pool, error) {
+	if file == "" {
+		return analysis.DefaultPools(), nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, usagef("--pools: %v", err)
+	}
+	defer f.Close()
+	pools, err := analysis.ParsePools(f)
+	if err != nil {
+		return nil, usagef("--pools %s: %v", file, err)
+	}
+	return pools, nil
+}
+
+// fullRange checks that the index keeps full blocks and clamps [from, to] (to < 0: the tip) to what it has.
+func fullRange(db *index.DB, from, to int) (int32, int32, error) {
+	blocksFrom, full := db.BlocksFrom()
+	tip, _, ok := db.Tip()
+	if !full {
+		return 0, 0, fmt.Errorf("index %s holds headers only; index full blocks into a new --index directory "+
+			"(minerscope index without --headers-only)", db.Dir())
+	}
+	if !ok || tip < blocksFrom {
+		return 0, 0, fmt.Errorf("%w: no full block indexed yet; run `minerscope index` first", index.ErrNoIndex)
+	}
+	lo, hi := max(int32(from), blocksFrom), tip
+	if to >= 0 {
+		hi = min(int32(to), tip)
+	}
+	if lo > hi {
+		return 0, 0, usagef("no indexed block in heights %d..%d (the index has full blocks %d..%d)", from, to, blocksFrom, tip)
+	}
+	return lo, hi, nil
+}
+
+// loadBlockRows reads heights [from, to] of a full index and attributes each block to a pool.
+func loadBlockRows(db *index.DB, from, to int32, m *analysis.Matcher) ([]blockRow, error) {
+	hdrs, err := db.Headers(from, to)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]blockRow, len(hdrs))
+	for i, h := range hdrs {
+		rows[i] = blockRow{Height: h.Height, Hash: h.Hash.String(), Time: h.Header.Timestamp.Unix(), Bits: h.Header.Bits}
+	}
+	err = db.Coinbases(from, to, func(height int32, rec *analysis.CoinbaseRecord) error {
+		r := &rows[height-from]
+		r.Coinbase = *rec
+		r.Pool = m.Attribute(rec)
+		return nil
+	})
+	return rows, err
+}
