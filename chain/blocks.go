@@ -284,3 +284,13 @@ func merkleOf(level []chainhash.Hash) (root chainhash.Hash, mutated bool) {
 	}
 	return level[0], mutated
 }
+
+// DecodeBlock decodes the serialized block raw and checks it is the block with hash want, exactly as every
+// block source does: its header hashes to want and its transactions to the header's merkle root.
+func DecodeBlock(raw []byte, height int32, want chainhash.Hash) (*wire.MsgBlock, error) {
+	blk, reason := checkBlock(raw, want)
+	if reason != "" {
+		return nil, &BadBlockError{Source: "bytes", Height: height, Hash: want, Reason: reason}
+	}
+	return blk, nil
+}

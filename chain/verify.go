@@ -34,7 +34,14 @@ func PlainHeader(height int32, h *wire.BlockHeader) analysis.Header {
 // where the rule pins them. At height 0 it checks that h is the network's
 // genesis block and ignores prev. Failures are *BadHeaderError.
 func (v *Verifier) Verify(height int32, prev analysis.Header, prevHash chainhash.Hash, h *wire.BlockHeader) error {
-	hash := h.BlockHash()
+	return v.VerifyHashed(height, prev, prevHash, h, h.BlockHash())
+}
+
+// VerifyHashed is Verify for a header whose hash the caller has already checked (a block source checks
+// every block against the hash it asked for), saving the double SHA-256.
+func (v *Verifier) VerifyHashed(height int32, prev analysis.Header, prevHash chainhash.Hash, h *wire.BlockHeader,
+	hash chainhash.Hash) error {
+
 	bad := func(kind error, format string, args ...any) error {
 		return &BadHeaderError{Height: height, Hash: hash, Kind: kind,
 			Reason: fmt.Sprintf(format, args...)}

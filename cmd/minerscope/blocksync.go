@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
@@ -29,13 +30,13 @@ type hashRange struct {
 }
 
 // prefetchHashes fetches the best-chain hashes of [from, to] in chunks, one chunk ahead of the consumer.
-func (s *syncer) prefetchHashes(ctx context.Context, from, to int32) <-chan hashRange {
+func prefetchHashes(ctx context.Context, node *chain.Client, from, to int32) <-chan hashRange {
 	out := make(chan hashRange, hashesAhead)
 	go func() {
 		defer close(out)
 		for lo := from; lo <= to; lo += hashChunk {
 			hi := min(lo+hashChunk-1, to)
-			hs, err := s.node.BlockHashes(ctx, lo, hi)
+			hs, err := node.BlockHashes(ctx, lo, hi)
 			if err == nil && len(hs) != int(hi-lo+1) {
 				err = fmt.Errorf("block hashes %d-%d: %w: the node's chain ends at %d",
 					lo, hi, chain.ErrHeightOutOfRange, lo+int32(len(hs))-1)
@@ -54,6 +55,8 @@ func (s *syncer) prefetchHashes(ctx context.Context, from, to int32) <-chan hash
 }
 
 // connectBlocks fetches, verifies and stores the whole blocks [from, to] with their coinbase records.
+// Storing runs in its own goroutine, one batch behind verification, so that the fetch pipeline keeps
+// flowing while a batch commits.
 func (s *syncer) connectBlocks(ctx context.Context, from, to int32, res *syncResult) error {
 	if s.blocks == nil {
 		return fmt.Errorf("index %s keeps full blocks but no block source is set", s.db.Dir())
@@ -69,85 +72,143 @@ func (s *syncer) connectBlocks(ctx context.Context, from, to int32, res *syncRes
 		defer s.progress.Finish()
 	}
 
-	w := &blockWriter{s: s, p: s.db.Params(), from: from, res: res}
+	w := newBlockWriter(s, from, res)
 	v := &chain.Verifier{Params: w.p, Lookup: w.lookup}
-	for c := range s.prefetchHashes(ctx, from, to) {
-		if c.err != nil {
-			return c.err
-		}
-		blocks, fetchErr := s.blocks.FetchBlocks(ctx, c.from, c.hashes)
-		for b := range blocks {
-			hdr := &b.Block.Header
-			if err := v.Verify(b.Height, prev, prevHash, hdr); err != nil {
-				cancel()
-				return w.stop(err)
+	err = func() error {
+		for c := range prefetchHashes(ctx, s.node, from, to) {
+			if c.err != nil {
+				return c.err
 			}
-			rec, err := analysis.ExtractCoinbase(w.p, b.Height, b.Block)
-			if err != nil {
-				cancel()
-				return w.stop(fmt.Errorf("block %d (%v): %w", b.Height, b.Hash, err))
-			}
-			w.add(index.BlockData{Header: *hdr, Coinbase: &rec})
-			prev, prevHash = toAnalysis(b.Height, hdr.Timestamp, hdr.Bits), b.Hash
-			if len(w.batch) == blockBatch {
-				if err := w.flush(); err != nil {
-					cancel()
+			blocks, fetchErr := s.blocks.FetchBlocks(ctx, c.from, c.hashes)
+			for b := range blocks {
+				hdr := &b.Block.Header
+				if err := v.VerifyHashed(b.Height, prev, prevHash, hdr, b.Hash); err != nil {
 					return err
 				}
+				rec, err := analysis.ExtractCoinbase(w.p, b.Height, b.Block)
+				if err != nil {
+					return fmt.Errorf("block %d (%v): %w", b.Height, b.Hash, err)
+				}
+				if err := w.add(index.BlockData{Header: *hdr, Coinbase: &rec}); err != nil {
+					return err
+				}
+				prev, prevHash = toAnalysis(b.Height, hdr.Timestamp, hdr.Bits), b.Hash
+			}
+			if err := fetchErr(); err != nil {
+				return err
 			}
 		}
-		if err := fetchErr(); err != nil {
-			return w.stop(err)
-		}
-	}
-	if err := w.flush(); err != nil {
-		return err
-	}
-	return ctx.Err()
-}
-
-// blockWriter collects verified blocks and stores them in batches.
-type blockWriter struct {
-	s     *syncer
-	p     analysis.Params
-	from  int32 // height of batch[0]
-	batch []index.BlockData
-	res   *syncResult
-}
-
-func (w *blockWriter) add(d index.BlockData) { w.batch = append(w.batch, d) }
-
-// flush stores the collected blocks.
-func (w *blockWriter) flush() error {
-	if len(w.batch) == 0 {
-		return nil
-	}
-	n := int32(len(w.batch))
-	if err := w.s.db.ConnectBlocks(w.from, w.batch); err != nil {
-		return fmt.Errorf("storing blocks %d-%d: %w", w.from, w.from+n-1, err)
-	}
-	w.res.Connected += int(n)
-	w.from += n
-	w.batch = w.batch[:0]
-	if w.s.progress != nil {
-		w.s.progress.Advance(w.from - 1)
-	}
-	return nil
-}
-
-// stop stores the blocks verified before err, so that the work is kept, and returns err.
-func (w *blockWriter) stop(err error) error {
-	if ferr := w.flush(); ferr != nil {
-		return fmt.Errorf("%w (and storing the blocks before it: %w)", err, ferr)
+		return ctx.Err()
+	}()
+	// Whatever stopped the loop, the blocks verified before it are stored.
+	if werr := w.close(); werr != nil && err == nil {
+		err = werr
 	}
 	return err
 }
 
-// lookup gives the verifier a header at or below the tip: from the unstored batch, else from the index.
+// blockWriter stores verified blocks in batches from its own goroutine.
+type blockWriter struct {
+	s     *syncer
+	p     analysis.Params
+	res   *syncResult
+	next  int32 // height of batch[0]
+	batch []index.BlockData
+
+	mu      sync.Mutex
+	pending []writeJob // handed to the writer and not yet stored, oldest first: for lookup
+	work    chan writeJob
+	done    chan error
+}
+
+type writeJob struct {
+	from   int32
+	blocks []index.BlockData
+}
+
+func newBlockWriter(s *syncer, from int32, res *syncResult) *blockWriter {
+	w := &blockWriter{s: s, p: s.db.Params(), res: res, next: from, work: make(chan writeJob, 1), done: make(chan error, 1)}
+	go w.run()
+	return w
+}
+
+// run stores jobs in order until the channel closes or a store fails.
+func (w *blockWriter) run() {
+	var err error
+	for job := range w.work {
+		if err != nil {
+			continue // drain
+		}
+		n := int32(len(job.blocks))
+		if err = w.s.db.ConnectBlocks(job.from, job.blocks); err != nil {
+			err = fmt.Errorf("storing blocks %d-%d: %w", job.from, job.from+n-1, err)
+			continue
+		}
+		w.mu.Lock()
+		w.pending = w.pending[1:]
+		w.mu.Unlock()
+		w.res.Connected += int(n)
+		if w.s.progress != nil {
+			w.s.progress.Advance(job.from + n - 1)
+		}
+	}
+	w.done <- err
+}
+
+// add queues one verified block, handing a full batch to the writer.
+func (w *blockWriter) add(d index.BlockData) error {
+	w.batch = append(w.batch, d)
+	if len(w.batch) < blockBatch {
+		return nil
+	}
+	return w.hand()
+}
+
+func (w *blockWriter) hand() error {
+	if len(w.batch) == 0 {
+		return nil
+	}
+	select {
+	case err := <-w.done: // the writer stopped on an error
+		w.done <- err
+		return err
+	default:
+	}
+	job := writeJob{from: w.next, blocks: w.batch}
+	w.mu.Lock()
+	w.pending = append(w.pending, job)
+	w.mu.Unlock()
+	w.work <- job
+	w.next += int32(len(w.batch))
+	w.batch = make([]index.BlockData, 0, blockBatch)
+	return nil
+}
+
+// close hands over the last batch, waits for the writer and returns its first error.
+func (w *blockWriter) close() error {
+	herr := w.hand()
+	close(w.work)
+	err := <-w.done
+	if err == nil {
+		err = herr
+	}
+	return err
+}
+
+// lookup gives the verifier a header below the block being verified: from the unstored batches, else from
+// the index.
 func (w *blockWriter) lookup(height int32) (analysis.Header, error) {
-	if i := height - w.from; i >= 0 && int(i) < len(w.batch) {
+	if i := height - w.next; i >= 0 && int(i) < len(w.batch) {
 		h := &w.batch[i].Header
 		return toAnalysis(height, h.Timestamp, h.Bits), nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, job := range w.pending {
+		if i := height - job.from; i >= 0 && int(i) < len(job.blocks) {
+			h := &job.blocks[i].Header
+			return toAnalysis(height, h.Timestamp, h.Bits), nil
+		}
 	}
 	return w.s.lookup(height)
 }
