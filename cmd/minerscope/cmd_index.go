@@ -118,9 +118,13 @@ func printSyncSummary(g *globalOptions, r syncResult, took time.Duration) {
 	if r.Disconnected > 0 {
 		fmt.Fprintf(w, "reorg: undid %d block(s) above height %d\n", r.Disconnected, r.ForkHeight)
 	}
-	msg := fmt.Sprintf("index at height %d (node %d): %d header(s) connected", r.IndexHeight, r.NodeHeight, r.Connected)
+	unit := "header"
+	if r.Blocks {
+		unit = "block"
+	}
+	msg := fmt.Sprintf("index at height %d (node %d): %d %s(s) connected", r.IndexHeight, r.NodeHeight, r.Connected, unit)
 	if took > 0 && r.Connected > 0 {
-		msg += fmt.Sprintf(" in %v (%.0f headers/s)", took.Round(time.Millisecond), float64(r.Connected)/took.Seconds())
+		msg += fmt.Sprintf(" in %v (%.0f %ss/s)", took.Round(time.Millisecond), float64(r.Connected)/took.Seconds(), unit)
 	}
 	fmt.Fprintln(w, msg)
 	if r.InitialSync {

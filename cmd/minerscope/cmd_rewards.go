@@ -108,7 +108,7 @@ func runRewards(ctx context.Context, g *globalOptions, opts rewardsOptions) erro
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "period\theights\tblocks\tsubsidy\tfees\treward\tfee share")
 	for _, r := range out {
-		fmt.Fprintf(tw, "%s\t%d..%d\t%d\t%s\t%s\t%s\t%.2f%%\n", r.Period, r.FromHeight, r.ToHeight, r.Blocks,
+		fmt.Fprintf(tw, "%s\t%d..%d\t%d\t%s\t%s\t%s\t%.4f%%\n", r.Period, r.FromHeight, r.ToHeight, r.Blocks,
 			btcString(r.SubsidySat), btcString(r.FeesSat), btcString(r.RewardSat), 100*r.FeeShare)
 	}
 	return tw.Flush()

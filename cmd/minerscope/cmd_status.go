@@ -24,6 +24,8 @@ type statusReport struct {
 	IndexTipHash string `json:"index_tip_hash,omitempty"`
 	IndexTipTime string `json:"index_tip_time,omitempty"`
 	Headers      int64  `json:"headers"`
+	FullBlocks   bool   `json:"full_blocks"`
+	BlocksFrom   *int32 `json:"blocks_from,omitempty"`
 	SizeBytes    int64  `json:"size_bytes"`
 	NodeHeight   *int32 `json:"node_height,omitempty"`
 	NodeHeaders  *int32 `json:"node_headers,omitempty"`
@@ -82,6 +84,9 @@ func runStatus(ctx context.Context, g *globalOptions, opts statusOptions) error 
 		rep.IndexTipTime = isoTime(rec.Header.Timestamp.Unix())
 	}
 	rep.Headers = int64(db.Count())
+	if from, full := db.BlocksFrom(); full {
+		rep.FullBlocks, rep.BlocksFrom = true, &from
+	}
 	lsm, vlog := db.Size()
 	rep.SizeBytes = lsm + vlog
 	if nodeErr == nil {
@@ -98,6 +103,11 @@ func runStatus(ctx context.Context, g *globalOptions, opts statusOptions) error 
 	fmt.Fprintf(tw, "index\t%s\n", rep.IndexDir)
 	fmt.Fprintf(tw, "index tip\theight %d  %s  %s\n", rep.IndexHeight, rep.IndexTipHash, rep.IndexTipTime)
 	fmt.Fprintf(tw, "headers indexed\t%d\n", rep.Headers)
+	if rep.FullBlocks {
+		fmt.Fprintf(tw, "blocks\tfull blocks (coinbase records) from height %d\n", *rep.BlocksFrom)
+	} else {
+		fmt.Fprintf(tw, "blocks\theaders only\n")
+	}
 	fmt.Fprintf(tw, "index size\t%s\n", humanize.IBytes(uint64(rep.SizeBytes)))
 	if rep.NodeError != "" {
 		fmt.Fprintf(tw, "node\tunavailable: %s\n", rep.NodeError)

@@ -34,6 +34,7 @@ type syncResult struct {
 	InitialSync   bool  // the node reported initial block download
 	NodeHeaders   int32 // headers the node knows, ahead of its blocks during IBD
 	StartedHeight int32
+	Blocks        bool // the index keeps full blocks from some height on
 }
 
 // syncer joins a node client and an index.
@@ -83,6 +84,7 @@ func (s *syncer) syncOnce(ctx context.Context) (syncResult, error) {
 // syncPass is one attempt of syncOnce.
 func (s *syncer) syncPass(ctx context.Context) (syncResult, error) {
 	res := syncResult{ForkHeight: -1}
+	_, res.Blocks = s.db.BlocksFrom()
 	info, err := s.node.ChainInfo(ctx)
 	if err != nil {
 		return res, err
