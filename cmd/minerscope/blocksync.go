@@ -117,6 +117,7 @@ type blockWriter struct {
 
 	mu      sync.Mutex
 	pending []writeJob // handed to the writer and not yet stored, oldest first: for lookup
+	failed  error      // the writer's error, so that verification stops early
 	work    chan writeJob
 	done    chan error
 }
@@ -142,6 +143,9 @@ func (w *blockWriter) run() {
 		n := int32(len(job.blocks))
 		if err = w.s.db.ConnectBlocks(job.from, job.blocks); err != nil {
 			err = fmt.Errorf("storing blocks %d-%d: %w", job.from, job.from+n-1, err)
+			w.mu.Lock()
+			w.failed = err
+			w.mu.Unlock()
 			continue
 		}
 		w.mu.Lock()
@@ -168,14 +172,12 @@ func (w *blockWriter) hand() error {
 	if len(w.batch) == 0 {
 		return nil
 	}
-	select {
-	case err := <-w.done: // the writer stopped on an error
-		w.done <- err
-		return err
-	default:
-	}
 	job := writeJob{from: w.next, blocks: w.batch}
 	w.mu.Lock()
+	if err := w.failed; err != nil {
+		w.mu.Unlock()
+		return err
+	}
 	w.pending = append(w.pending, job)
 	w.mu.Unlock()
 	w.work <- job

@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
@@ -137,21 +138,13 @@ func TestSimnetCoinbasesAndPools(t *testing.T) {
 	}
 
 	// The stored outputs keep their scripts, types and addresses.
-	db, _, err := index.OpenExisting(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last, err := db.Coinbase(int32(len(specs)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	last := openCoinbase(t, dir, int32(len(specs)))
 	if len(last.Outputs) != 2 || last.Outputs[0].Type != "pubkey" || last.Outputs[1].Type != "nulldata" ||
 		last.Outputs[1].Address != "" || string(last.Outputs[0].Script) != string(s.p2pk) {
 		t.Errorf("P2PK/OP_RETURN outputs stored as %+v", last.Outputs)
 	}
-	first, _ := openCoinbase(t, dir, 1)
-	third, _ := openCoinbase(t, dir, 3)
+	first := openCoinbase(t, dir, 1)
+	third := openCoinbase(t, dir, 3)
 	if first.Outputs[0].Type != "witness_v0_keyhash" || first.Outputs[0].Address != s.p2wpkhAddr ||
 		third.Outputs[0].Type != "witness_v1_taproot" || third.Outputs[0].Address != s.p2trAddr {
 		t.Errorf("P2WPKH/P2TR outputs stored as %+v / %+v", first.Outputs, third.Outputs)
@@ -187,23 +180,23 @@ func TestSimnetCoinbasesAndPools(t *testing.T) {
 	assertSameIndex(t, dir, fresh)
 }
 
-func mustTip(t *testing.T, b *chaintest.Builder) (h [32]byte) {
+func mustTip(t *testing.T, b *chaintest.Builder) chainhash.Hash {
 	hash, _ := b.Tip()
 	return hash
 }
 
-func openCoinbase(t *testing.T, dir string, h int32) (rec coinbaseRecord, err error) {
+func openCoinbase(t *testing.T, dir string, h int32) coinbaseRecord {
 	t.Helper()
 	db, _, err := index.OpenExisting(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rec, err = db.Coinbase(h)
+	rec, err := db.Coinbase(h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rec, nil
+	return rec
 }
 
 // poolCounts runs `pools --json` over the last day and returns blocks per pool.

@@ -94,7 +94,7 @@ func (s *syncer) syncPass(ctx context.Context) (syncResult, error) {
 	if err := s.rewindToNode(ctx, &res); err != nil {
 		return res, err
 	}
-	tip, tipHash, ok := s.db.Tip()
+	tip, _, ok := s.db.Tip()
 	from := tip + 1
 	if !ok {
 		from = 0
@@ -104,20 +104,20 @@ func (s *syncer) syncPass(ctx context.Context) (syncResult, error) {
 		res.IndexHeight = tip
 		return res, nil
 	}
-	err = s.connect(ctx, from, info.Blocks, tipHash, &res)
+	err = s.connect(ctx, from, info.Blocks, &res)
 	res.IndexHeight, _, _ = s.db.Tip()
 	return res, err
 }
 
 // connect adds heights [from, to]: headers alone below the index's BlocksFrom (or everywhere in a
 // headers-only index), whole blocks from there on.
-func (s *syncer) connect(ctx context.Context, from, to int32, tipHash chainhash.Hash, res *syncResult) error {
+func (s *syncer) connect(ctx context.Context, from, to int32, res *syncResult) error {
 	blocksFrom, full := s.db.BlocksFrom()
 	if !full || to < blocksFrom {
-		return s.connectRange(ctx, from, to, tipHash, res)
+		return s.connectRange(ctx, from, to, res)
 	}
 	if from < blocksFrom {
-		if err := s.connectRange(ctx, from, blocksFrom-1, tipHash, res); err != nil {
+		if err := s.connectRange(ctx, from, blocksFrom-1, res); err != nil {
 			return err
 		}
 		from = blocksFrom
@@ -166,7 +166,7 @@ func (s *syncer) rewindToNode(ctx context.Context, res *syncResult) error {
 }
 
 // connectRange fetches the headers [from, to] in pipelined batches, verifies each and connects it.
-func (s *syncer) connectRange(ctx context.Context, from, to int32, prevHash chainhash.Hash, res *syncResult) error {
+func (s *syncer) connectRange(ctx context.Context, from, to int32, res *syncResult) error {
 	v := &chain.Verifier{Params: s.db.Params()}
 	prev, prevHash, err := s.before(from)
 	if err != nil {
