@@ -29,10 +29,11 @@ func newIndexCommand(g *globalOptions) *cobra.Command {
 	var opts indexOptions
 	cmd := &cobra.Command{
 		Use:   "index",
-		Short: "Sync verified block headers from the node into the index",
-		Long: `index fetches every header from the index tip to the node's tip, verifies it (parent link,
-proof of work, retarget rule) and stores it, one index transaction per block. A reorg on the
-node is undone block by block first. With --follow it keeps polling the node.`,
+		Short: "Sync verified blocks (or headers) from the node into the index",
+		Long: `index brings the index to the node's tip. Every header is verified (parent link, proof of
+work, retarget rule); by default every block is fetched too (--source rpc, rest or blk), checked against
+its hash and merkle root, and its coinbase record stored with it. Blocks are stored whole, with undo
+data, so a reorg on the node is undone block by block first. With --follow it keeps polling the node.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runIndex(cmd.Context(), g, opts)
@@ -44,7 +45,8 @@ node is undone block by block first. With --follow it keeps polling the node.`,
 	f.BoolVar(&opts.HeadersOnly, "headers-only", false, "index headers only, no blocks or coinbases")
 	f.StringVar(&opts.Source, "source", "auto", "where blocks come from: rpc, rest (bitcoind -rest=1), blk (--blocks-dir) or auto")
 	f.StringVar(&opts.BlocksDir, "blocks-dir", "", "bitcoind's blocks directory, read directly (blk*.dat, xor.dat)")
-	f.IntVar(&opts.FromHeight, "from-height", -1, "keep full blocks from this height on (a pruned node has no older ones); default 0 for a new index")
+	f.IntVar(&opts.FromHeight, "from-height", -1, "keep full blocks from this height on (a pruned node has no older ones; default: 0 for a new index)")
+	f.Lookup("from-height").DefValue = "0"
 	return cmd
 }
 

@@ -57,9 +57,9 @@ func newRootCommandWith(g *globalOptions) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "minerscope",
 		Short: "Hashrate, difficulty epochs and adjustment projections from your own Bitcoin node",
-		Long: `minerscope indexes verified block headers from your bitcoind or btcd into a local
-index and derives hashrate (with exact 95% intervals), difficulty epochs and the
-next-adjustment projection from chain data alone.`,
+		Long: `minerscope indexes verified blocks from your bitcoind or btcd into a local index
+and derives hashrate (with exact 95% intervals), difficulty epochs, the next-adjustment
+projection, miner rewards and pool shares from chain data alone.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
