@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash"
-	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -82,89 +81,21 @@ func orDefault(n, def int) int {
 	return n
 }
 
-// fetchPipeline runs f's batches, inFlight at a time, checks and decodes
-// them in the fetching goroutines and delivers the blocks in height order.
-// It is FetchHeaders' pipeline with blocks: pending queues the batches in
-// order, and the deliverer holds one more, so inFlight bounds the batches
-// fetched but not yet delivered.
+// fetchPipeline runs f's batches through orderedFetch, checking and decoding the blocks in the fetching
+// goroutines, and delivers them in height order.
 func fetchPipeline(ctx context.Context, f fetcher, from int32, hashes []chainhash.Hash) (<-chan RawBlock, func() error) {
 	size, inFlight := f.limits()
-	size, inFlight = max(size, 1), max(inFlight, 1)
-	type result struct {
-		blocks []RawBlock
-		err    error
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	out := make(chan RawBlock)
-	done := make(chan struct{})
-	pending := make(chan chan result, inFlight-1)
-	var wg sync.WaitGroup
-
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(pending)
-		if err := f.prepare(ctx, from, hashes); err != nil {
-			r := make(chan result, 1)
-			r <- result{err: err}
-			select {
-			case pending <- r:
-			case <-ctx.Done():
-			}
-			return
-		}
-		for lo := 0; lo < len(hashes); lo += size {
-			r := make(chan result, 1)
-			select {
-			case pending <- r:
-			case <-ctx.Done():
-				return
-			}
-			hi := min(lo+size, len(hashes))
-			wg.Add(1)
-			go func(height int32, batch []chainhash.Hash) {
-				defer wg.Done()
-				blocks, err := fetchChecked(ctx, f, height, batch)
-				r <- result{blocks, err}
-			}(from+int32(lo), hashes[lo:hi])
-		}
-	}()
-
-	var firstErr error
-	go func() {
-		defer func() {
-			cancel()
-			wg.Wait()
-			close(out)
-			close(done)
-		}()
-		delivered := 0
-		for r := range pending {
-			res := <-r
-			for i := range res.blocks {
-				select {
-				case out <- res.blocks[i]:
-					res.blocks[i] = RawBlock{} // the consumer owns it now
-					delivered++
-				case <-ctx.Done():
-					firstErr = ctx.Err()
-					return
-				}
-			}
-			if res.err != nil {
-				firstErr = res.err
-				return
-			}
-		}
-		if delivered < len(hashes) {
-			firstErr = fmt.Errorf("fetch blocks %d-%d: stopped at %d: %w",
-				from, from+int32(len(hashes))-1, from+int32(delivered), ctx.Err())
-		}
-	}()
-
+	out, wait := orderedFetch(ctx, len(hashes), size, inFlight,
+		func(ctx context.Context) error { return f.prepare(ctx, from, hashes) },
+		func(ctx context.Context, lo, hi int) ([]RawBlock, error) {
+			return fetchChecked(ctx, f, from+int32(lo), hashes[lo:hi])
+		})
 	return out, func() error {
-		<-done
-		return firstErr
+		complete, err := wait()
+		if err == nil && !complete {
+			err = fmt.Errorf("fetch blocks %d-%d: stopped early: %w", from, from+int32(len(hashes))-1, ctx.Err())
+		}
+		return err
 	}
 }
 

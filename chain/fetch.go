@@ -3,7 +3,6 @@ package chain
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -41,76 +40,27 @@ type HeaderBatch struct {
 // as a header that does not link (ErrPrevMismatch from Verifier.Verify),
 // after which the caller should look for the fork point.
 func (c *Client) FetchHeaders(ctx context.Context, from, to int32, batchSize, inFlight int) (<-chan HeaderBatch, func() error) {
-	if batchSize <= 0 {
-		batchSize = DefaultBatchSize
+	batchSize = orDefault(batchSize, DefaultBatchSize)
+	inFlight = orDefault(inFlight, DefaultInFlight)
+	n := 0
+	if to >= from {
+		n = int(to-from) + 1
 	}
-	if inFlight <= 0 {
-		inFlight = DefaultInFlight
-	}
-
-	type result struct {
-		batch HeaderBatch
-		err   error
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	out := make(chan HeaderBatch)
-	done := make(chan struct{})
-	// pending queues the batches in height order; the deliverer holds one
-	// more, so inFlight bounds the batches fetched but not yet delivered.
-	pending := make(chan chan result, inFlight-1)
-	var wg sync.WaitGroup
-
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(pending)
-		for lo := int64(from); lo <= int64(to); lo += int64(batchSize) {
-			hi := min(lo+int64(batchSize)-1, int64(to))
-			f := make(chan result, 1)
-			select {
-			case pending <- f:
-			case <-ctx.Done():
-				return
+	// Each batch delivers one item: the HeaderBatch of its heights.
+	out, wait := orderedFetch(ctx, n, batchSize, inFlight, nil,
+		func(ctx context.Context, lo, hi int) ([]HeaderBatch, error) {
+			first, last := from+int32(lo), from+int32(hi)-1
+			headers, hashes, err := c.headerRange(ctx, first, last)
+			if err != nil {
+				return nil, err
 			}
-			wg.Add(1)
-			go func(lo, hi int32) {
-				defer wg.Done()
-				headers, hashes, err := c.headerRange(ctx, lo, hi)
-				f <- result{HeaderBatch{From: lo, Headers: headers, Hashes: hashes}, err}
-			}(int32(lo), int32(hi))
-		}
-	}()
-
-	var firstErr error
-	go func() {
-		defer func() {
-			cancel()
-			wg.Wait()
-			close(out)
-			close(done)
-		}()
-		next := int64(from)
-		for f := range pending {
-			r := <-f
-			if r.err != nil {
-				firstErr = r.err
-				return
-			}
-			select {
-			case out <- r.batch:
-				next += int64(len(r.batch.Headers))
-			case <-ctx.Done():
-				firstErr = ctx.Err()
-				return
-			}
-		}
-		if next <= int64(to) {
-			firstErr = fmt.Errorf("fetch headers %d-%d: stopped at %d: %w", from, to, next, ctx.Err())
-		}
-	}()
-
+			return []HeaderBatch{{From: first, Headers: headers, Hashes: hashes}}, nil
+		})
 	return out, func() error {
-		<-done
-		return firstErr
+		complete, err := wait()
+		if err == nil && !complete {
+			err = fmt.Errorf("fetch headers %d-%d: stopped early: %w", from, to, ctx.Err())
+		}
+		return err
 	}
 }
