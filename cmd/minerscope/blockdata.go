@@ -18,6 +18,28 @@ type blockRow struct {
 	Pool     analysis.Attribution
 }
 
+// poolsFlagUsage documents --pools wherever it appears.
+const poolsFlagUsage = "pool definitions in mempool.space's pools-v2.json format (default: built in)"
+
+// openWithMatcher opens the index read-only with a pool matcher for its network, built from the --pools
+// file or the built-in list. The caller closes the index.
+func (g *globalOptions) openWithMatcher(poolsFile string) (*index.DB, *analysis.Matcher, error) {
+	pools, err := loadPools(poolsFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := g.openIndexReadOnly()
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := analysis.NewMatcher(pools, db.Params())
+	if err != nil {
+		db.Close()
+		return nil, nil, usagef("--pools: %v", err)
+	}
+	return db, m, nil
+}
+
 // loadPools reads a pools file in mempool.space's pools-v2.json format, or returns the built-in list.
 func loadPools(file string) ([]analysis.Pool, error) {
 	if file == "" {

@@ -63,26 +63,18 @@ the last 20 blocks on a terminal, every block with --csv or --json.`,
 	f := cmd.Flags()
 	f.IntVar(&opts.From, "from", 0, "first height")
 	f.IntVar(&opts.To, "to", -1, "last height (default: the tip)")
-	f.StringVar(&opts.Pools, "pools", "", "pool definitions in mempool.space's pools-v2.json format (default: built in)")
+	f.StringVar(&opts.Pools, "pools", "", poolsFlagUsage)
 	f.BoolVar(&opts.CSV, "csv", false, "print CSV")
 	f.BoolVar(&opts.JSON, "json", false, "print JSON")
 	return cmd
 }
 
 func runBlocks(ctx context.Context, g *globalOptions, opts blocksOptions) error {
-	pools, err := loadPools(opts.Pools)
-	if err != nil {
-		return err
-	}
-	db, err := g.openIndexReadOnly()
+	db, m, err := g.openWithMatcher(opts.Pools)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	m, err := analysis.NewMatcher(pools, db.Params())
-	if err != nil {
-		return err
-	}
 	from := opts.From
 	if from < 0 { // the last -from blocks
 		tip, _, _ := db.Tip()

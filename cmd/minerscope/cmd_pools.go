@@ -61,27 +61,19 @@ The window is --window W ending at the tip's time (default 7d), or --from/--to d
 	f.StringVar(&opts.Window, "window", "", "window ending at the tip's time, e.g. 24h, 7d (default 7d)")
 	f.StringVar(&opts.From, "from", "", "window start (UTC date or time)")
 	f.StringVar(&opts.To, "to", "", "window end (default: the tip's time)")
-	f.StringVar(&opts.Pools, "pools", "", "pool definitions in mempool.space's pools-v2.json format (default: built in)")
+	f.StringVar(&opts.Pools, "pools", "", poolsFlagUsage)
 	f.BoolVar(&opts.CSV, "csv", false, "print CSV")
 	f.BoolVar(&opts.JSON, "json", false, "print JSON")
 	return cmd
 }
 
 func runPools(ctx context.Context, g *globalOptions, opts poolsOptions) error {
-	pools, err := loadPools(opts.Pools)
-	if err != nil {
-		return err
-	}
-	db, err := g.openIndexReadOnly()
+	db, m, err := g.openWithMatcher(opts.Pools)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	p := db.Params()
-	m, err := analysis.NewMatcher(pools, p)
-	if err != nil {
-		return err
-	}
 	lo, hi, err := fullRange(db, 0, -1)
 	if err != nil {
 		return err
