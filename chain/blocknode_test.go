@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,7 @@ type blockNode struct {
 	srv     *httptest.Server
 	get     func(ctx context.Context, hash chainhash.Hash) ([]byte, error) // nil bytes: unknown
 	heights map[chainhash.Hash]int32
+	headers [][]byte // serialized headers by height, for /rest/headers
 	genesis chainhash.Hash
 	tip     int32
 
@@ -83,6 +85,7 @@ func startBlockNode(t testing.TB, blocks [][]byte, get func(context.Context, cha
 		tip: int32(len(blocks) - 1)}
 	for i, b := range blocks {
 		f.heights[chainhash.DoubleHashH(b[:80])] = int32(i)
+		f.headers = append(f.headers, b[:80])
 	}
 	f.genesis = chainhash.DoubleHashH(blocks[0][:80])
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -182,7 +185,15 @@ func (f *blockNode) handle(ctx context.Context, req fakeReq) fakeReply {
 	}
 	switch req.Method {
 	case "getblockhash":
-		reply.Result = f.genesis.String()
+		var h int32
+		if len(req.Params) > 0 {
+			_ = json.Unmarshal(req.Params[0], &h)
+		}
+		if h < 0 || h > f.tip {
+			reply.Error = &fakeError{-8, "Block height out of range"}
+			break
+		}
+		reply.Result = chainhash.DoubleHashH(f.headers[h]).String()
 	case "getblockchaininfo":
 		prune := f.pruneHeight.Load()
 		info := map[string]any{"chain": "main", "blocks": f.tip, "headers": f.tip,
@@ -260,6 +271,24 @@ func (f *blockNode) serveREST(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, s+" not found", http.StatusNotFound)
 		default:
 			http.Error(w, "Invalid hash: "+s, http.StatusBadRequest)
+		}
+	case strings.HasPrefix(path, "headers/") && strings.HasSuffix(path, ".bin"):
+		// Core 24+: /rest/headers/<hash>.bin?count=N, 1 <= N <= 2000, the best chain from hash on.
+		count, err := strconv.Atoi(r.URL.Query().Get("count"))
+		if err != nil || count < 1 || count > 2000 {
+			http.Error(w, "Header count is invalid or out of acceptable range (1-2000)", http.StatusBadRequest)
+			return
+		}
+		hash, err := chainhash.NewHashFromStr(strings.TrimSuffix(strings.TrimPrefix(path, "headers/"), ".bin"))
+		if err != nil {
+			http.Error(w, "Invalid hash", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		if h, ok := f.heights[*hash]; ok {
+			for i := h; i <= f.tip && i < h+int32(count); i++ {
+				_, _ = w.Write(f.headers[i])
+			}
 		}
 	default:
 		http.Error(w, "Invalid URI format", http.StatusBadRequest)

@@ -87,6 +87,8 @@ func runIndex(ctx context.Context, g *globalOptions, opts indexOptions) (err err
 		return err
 	}
 	s := newSyncer(node, db, g.logger(), newProgress(g))
+	// bitcoind's REST interface serves 2000 headers per binary reply: use it where it answers.
+	s.restHdrs = opts.Source != "rpc" && opts.Source != "blk" && node.RESTAvailable(ctx)
 	if _, full := db.BlocksFrom(); full {
 		if s.blocks, err = openBlockSource(ctx, node, opts); err != nil {
 			return err

@@ -42,6 +42,7 @@ type syncer struct {
 	node      *chain.Client
 	db        *index.DB
 	blocks    chain.BlockSource // for full indexes; nil for headers only
+	restHdrs  bool              // fetch headers over bitcoind's REST interface
 	log       *slog.Logger
 	progress  syncProgress
 	batchSize int
@@ -175,7 +176,13 @@ func (s *syncer) connectRange(ctx context.Context, from, to int32, res *syncResu
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches, fetchErr := s.node.FetchHeaders(ctx, from, to, s.batchSize, s.inFlight)
+	var batches <-chan chain.HeaderBatch
+	var fetchErr func() error
+	if s.restHdrs {
+		batches, fetchErr = s.node.FetchHeadersREST(ctx, from, to)
+	} else {
+		batches, fetchErr = s.node.FetchHeaders(ctx, from, to, s.batchSize, s.inFlight)
+	}
 	if s.progress != nil {
 		s.progress.Start(from, to)
 		defer s.progress.Finish()
