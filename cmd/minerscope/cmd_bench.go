@@ -158,7 +158,8 @@ func runBenchBlocks(ctx context.Context, g *globalOptions, opts benchOptions) er
 	if err != nil {
 		return err
 	}
-	src, err := openBlockSource(ctx, node, indexOptions{Source: opts.Source})
+	o := indexOptions{Source: opts.Source}
+	src, err := openBlockSource(node, o, probeREST(ctx, node, o))
 	if err != nil {
 		return err
 	}

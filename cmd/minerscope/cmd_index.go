@@ -88,9 +88,10 @@ func runIndex(ctx context.Context, g *globalOptions, opts indexOptions) (err err
 	}
 	s := newSyncer(node, db, g.logger(), newProgress(g))
 	// bitcoind's REST interface serves 2000 headers per binary reply: use it where it answers.
-	s.restHdrs = opts.Source != "rpc" && opts.Source != "blk" && node.RESTAvailable(ctx)
+	rest := probeREST(ctx, node, opts)
+	s.restHdrs = rest
 	if _, full := db.BlocksFrom(); full {
-		if s.blocks, err = openBlockSource(ctx, node, opts); err != nil {
+		if s.blocks, err = openBlockSource(node, opts, rest); err != nil {
 			return err
 		}
 		if err := checkPruned(ctx, node, db); err != nil {
@@ -154,19 +155,24 @@ func setIndexMode(db *index.DB, opts indexOptions) error {
 }
 
 // openBlockSource picks where blocks come from: the blk files with --blocks-dir, else bitcoind's REST
-// interface when it answers, else JSON-RPC.
-func openBlockSource(ctx context.Context, node *chain.Client, opts indexOptions) (chain.BlockSource, error) {
+// interface when it answers (rest: the probe's answer), else JSON-RPC.
+func openBlockSource(node *chain.Client, opts indexOptions, rest bool) (chain.BlockSource, error) {
 	switch {
 	case opts.Source == "blk" || (opts.Source == "auto" && opts.BlocksDir != ""):
 		return chain.NewBlkFileSource(opts.BlocksDir, node.Network())
-	case opts.Source == "rest" || (opts.Source == "auto" && node.RESTAvailable(ctx)):
-		if opts.Source == "rest" && !node.RESTAvailable(ctx) {
-			return nil, fmt.Errorf("the node at %s does not serve REST; start bitcoind with -rest=1 or use --source rpc", node.Addr())
-		}
+	case opts.Source == "rest" && !rest:
+		return nil, fmt.Errorf("the node at %s does not serve REST; start bitcoind with -rest=1 or use --source rpc", node.Addr())
+	case rest:
 		return chain.NewRESTBlockSource(node, 0), nil
 	default:
 		return chain.NewRPCBlockSource(node, 0, 0), nil
 	}
+}
+
+// probeREST asks the node for its REST interface unless the options rule REST out.
+func probeREST(ctx context.Context, node *chain.Client, opts indexOptions) bool {
+	useful := opts.Source == "rest" || (opts.Source == "auto" && opts.BlocksDir == "")
+	return useful && node.RESTAvailable(ctx)
 }
 
 // checkPruned fails early, before anything is written, when the node no longer has blocks the index needs.
