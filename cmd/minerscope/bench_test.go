@@ -27,10 +27,7 @@ func BenchmarkHeaderSync(b *testing.B) {
 	n := chaintest.StartMainnet(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	client, err := chain.Dial(ctx, chain.Config{Host: n.RPCAddr, User: n.User, Pass: n.Pass})
-	if err != nil {
-		b.Fatal(err)
-	}
+	client := dialTestNode(b, ctx, n)
 	b.ResetTimer()
 	res, err := benchHeaders(ctx, client, b.N)
 	if err != nil {
@@ -50,10 +47,7 @@ func BenchmarkBlockSync(b *testing.B) {
 	n := chaintest.StartMainnet(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	client, err := chain.Dial(ctx, chain.Config{Host: n.RPCAddr, User: n.User, Pass: n.Pass})
-	if err != nil {
-		b.Fatal(err)
-	}
+	client := dialTestNode(b, ctx, n)
 	b.ResetTimer()
 	res, err := benchBlocks(ctx, client, chain.NewRPCBlockSource(client, 0, 0), b.N)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minerscope/minerscope/chain"
 	"github.com/minerscope/minerscope/chain/chaintest"
 	"github.com/minerscope/minerscope/index"
 )
@@ -103,10 +102,7 @@ func TestSyncSurvivesNodeRestart(t *testing.T) {
 	n := chaintest.StartMainnet(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	client, err := chain.Dial(ctx, chain.Config{Host: n.RPCAddr, User: n.User, Pass: n.Pass})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := dialTestNode(t, ctx, n)
 	db, err := index.Open(t.TempDir(), client.Network(), index.Options{})
 	if err != nil {
 		t.Fatal(err)

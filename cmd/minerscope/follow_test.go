@@ -23,10 +23,7 @@ func TestFollowTracksNewBlocksAndReorgs(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	client, err := chain.Dial(ctx, chain.Config{Host: n.RPCAddr, User: n.User, Pass: n.Pass})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := dialTestNode(t, ctx, n)
 	dir := t.TempDir()
 	db, err := index.Open(dir, client.Network(), index.Options{})
 	if err != nil {
