@@ -36,6 +36,26 @@ var (
 	// ErrUnknownPeriod is returned by RewardSeries for a period other than
 	// daily, weekly or epoch.
 	ErrUnknownPeriod = errors.New("unknown period")
+
+	// ErrNegativeFee is returned by ClassifyTx for a transaction whose
+	// outputs are worth more than its inputs.
+	ErrNegativeFee = errors.New("transaction outputs exceed its inputs")
+
+	// ErrBadLevel is returned by ClassifyTx for a level other than 0 or 1,
+	// or an input or output level other than 0, 1 or NotMiner.
+	ErrBadLevel = errors.New("invalid miner level")
+
+	// ErrBadAmount is returned by ClassifyTx for a value below 0 or above
+	// MaxSatoshi, alone or in total.
+	ErrBadAmount = errors.New("invalid amount")
+
+	// ErrBadPriceFile is returned by ParsePrices for a file that is not a
+	// CSV of date,price_usd; the message names the line.
+	ErrBadPriceFile = errors.New("invalid price file")
+
+	// ErrBadLabelFile is returned by ParseLabels for a file that is not a
+	// CSV of address,label for the network; the message names the line.
+	ErrBadLabelFile = errors.New("invalid label file")
 )
 
 // HeadersError reports the height an analysis needed and the range it was

@@ -32,8 +32,9 @@ const (
 type RawBlock struct {
 	Height int32
 	Hash   chainhash.Hash
-	Bytes  []byte         // serialized as the node stores it, witnesses included
-	Block  *wire.MsgBlock // Bytes decoded
+	Bytes  []byte           // serialized as the node stores it, witnesses included
+	Block  *wire.MsgBlock   // Bytes decoded
+	TxIDs  []chainhash.Hash // Block.Transactions' txids, as the merkle check computed them
 }
 
 // BlockSource delivers the blocks with the given hashes, at heights from,
@@ -114,24 +115,24 @@ func fetchChecked(ctx context.Context, f fetcher, from int32, hashes []chainhash
 	blocks := make([]RawBlock, 0, len(raws))
 	for i, raw := range raws {
 		height := from + int32(i)
-		blk, reason := checkBlock(raw, hashes[i])
+		blk, ids, reason := checkBlock(raw, hashes[i])
 		if reason != "" {
 			return blocks, &BadBlockError{Source: f.Name(), Height: height, Hash: hashes[i], Reason: reason}
 		}
-		blocks = append(blocks, RawBlock{Height: height, Hash: hashes[i], Bytes: raw, Block: blk})
+		blocks = append(blocks, RawBlock{Height: height, Hash: hashes[i], Bytes: raw, Block: blk, TxIDs: ids})
 	}
 	return blocks, err
 }
 
 // checkBlock decodes raw and checks that it is the block with hash want:
 // its header hashes to want and its transactions to the header's merkle
-// root. It returns why not, or "".
-func checkBlock(raw []byte, want chainhash.Hash) (*wire.MsgBlock, string) {
+// root. It returns the block and its txids, or why not.
+func checkBlock(raw []byte, want chainhash.Hash) (*wire.MsgBlock, []chainhash.Hash, string) {
 	if len(raw) < wire.MaxBlockHeaderPayload {
-		return nil, fmt.Sprintf("it is %d bytes long, shorter than a header", len(raw))
+		return nil, nil, fmt.Sprintf("it is %d bytes long, shorter than a header", len(raw))
 	}
 	if got := chainhash.DoubleHashH(raw[:wire.MaxBlockHeaderPayload]); got != want {
-		return nil, fmt.Sprintf("its header hashes to %v", got)
+		return nil, nil, fmt.Sprintf("its header hashes to %v", got)
 	}
 
 	blk := new(wire.MsgBlock)
@@ -139,36 +140,35 @@ func checkBlock(raw []byte, want chainhash.Hash) (*wire.MsgBlock, string) {
 	locs, err := blk.DeserializeTxLoc(buf)
 	switch {
 	case err != nil:
-		return nil, fmt.Sprintf("its bytes do not decode: %v", err)
+		return nil, nil, fmt.Sprintf("its bytes do not decode: %v", err)
 	case buf.Len() != 0:
-		return nil, fmt.Sprintf("%d bytes follow its last transaction", buf.Len())
+		return nil, nil, fmt.Sprintf("%d bytes follow its last transaction", buf.Len())
 	case len(locs) == 0:
-		return nil, "it has no transactions"
+		return nil, nil, "it has no transactions"
 	}
 
-	root, mutated := merkleRoot(raw, blk.Transactions, locs)
+	ids := txids(raw, blk.Transactions, locs)
+	root, mutated := merkleOf(append(make([]chainhash.Hash, 0, len(ids)+1), ids...))
 	switch {
 	case mutated:
-		return nil, "it repeats transactions in its merkle tree (CVE-2012-2459)"
+		return nil, nil, "it repeats transactions in its merkle tree (CVE-2012-2459)"
 	case root != blk.Header.MerkleRoot:
-		return nil, fmt.Sprintf("its transactions hash to merkle root %v, not the header's %v",
+		return nil, nil, fmt.Sprintf("its transactions hash to merkle root %v, not the header's %v",
 			root, blk.Header.MerkleRoot)
 	}
-	return blk, ""
+	return blk, ids, ""
 }
 
-// merkleRoot computes the merkle root of the transactions of a block from
-// their serialized bytes (locs, as DeserializeTxLoc gives them), without
-// serializing them again. mutated reports Bitcoin Core's CVE-2012-2459
-// check: two equal sibling hashes, which let a block with repeated
-// transactions share the root of a valid one.
-func merkleRoot(raw []byte, txs []*wire.MsgTx, locs []wire.TxLoc) (root chainhash.Hash, mutated bool) {
-	ids := make([]chainhash.Hash, len(locs), len(locs)+1)
+// txids computes the txids of the transactions of a block from their
+// serialized bytes (locs, as DeserializeTxLoc gives them), without
+// serializing them again.
+func txids(raw []byte, txs []*wire.MsgTx, locs []wire.TxLoc) []chainhash.Hash {
+	ids := make([]chainhash.Hash, len(locs))
 	h := sha256.New()
 	for i, loc := range locs {
 		ids[i] = txid(h, raw[loc.TxStart:loc.TxStart+loc.TxLen], txs[i])
 	}
-	return merkleOf(ids)
+	return ids
 }
 
 // txid hashes the serialization of tx without witness. raw is tx as the
@@ -194,7 +194,9 @@ func txid(h hash.Hash, raw []byte, tx *wire.MsgTx) chainhash.Hash {
 }
 
 // merkleOf folds a level of hashes into the root, duplicating the last hash
-// of odd levels, and reports equal siblings. It reuses level's storage.
+// of odd levels, and reports equal siblings (Bitcoin Core's CVE-2012-2459
+// check: two equal sibling hashes let a block with repeated transactions
+// share the root of a valid one). It reuses level's storage.
 func merkleOf(level []chainhash.Hash) (root chainhash.Hash, mutated bool) {
 	var pair [2 * chainhash.HashSize]byte
 	for len(level) > 1 {
@@ -219,7 +221,7 @@ func merkleOf(level []chainhash.Hash) (root chainhash.Hash, mutated bool) {
 // DecodeBlock decodes the serialized block raw and checks it is the block with hash want, exactly as every
 // block source does: its header hashes to want and its transactions to the header's merkle root.
 func DecodeBlock(raw []byte, height int32, want chainhash.Hash) (*wire.MsgBlock, error) {
-	blk, reason := checkBlock(raw, want)
+	blk, _, reason := checkBlock(raw, want)
 	if reason != "" {
 		return nil, &BadBlockError{Source: "bytes", Height: height, Hash: want, Reason: reason}
 	}

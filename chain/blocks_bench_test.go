@@ -170,7 +170,7 @@ func BenchmarkCheckBlock(b *testing.B) {
 		b.Run("check/"+name[len(name)-8:], func(b *testing.B) {
 			b.SetBytes(int64(len(raw)))
 			for b.Loop() {
-				if _, reason := checkBlock(raw, hash); reason != "" {
+				if _, _, reason := checkBlock(raw, hash); reason != "" {
 					b.Fatal(reason)
 				}
 			}

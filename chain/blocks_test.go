@@ -85,9 +85,17 @@ func TestCheckBlockRealBlocks(t *testing.T) {
 
 	segwit := 0
 	for _, b := range blocks {
-		blk, reason := checkBlock(b.raw, b.hash)
+		blk, ids, reason := checkBlock(b.raw, b.hash)
 		if reason != "" {
 			t.Fatalf("block %v: %s", b.hash, reason)
+		}
+		if len(ids) != len(blk.Transactions) {
+			t.Fatalf("block %v: %d txids for %d transactions", b.hash, len(ids), len(blk.Transactions))
+		}
+		for i, tx := range blk.Transactions {
+			if ids[i] != tx.TxHash() {
+				t.Fatalf("block %v tx %d: checkBlock txid %v, btcd %v", b.hash, i, ids[i], tx.TxHash())
+			}
 		}
 		var want wire.MsgBlock
 		if err := want.Deserialize(bytes.NewReader(b.raw)); err != nil {
@@ -179,7 +187,7 @@ func TestCheckBlockRejects(t *testing.T) {
 		{"no transactions", append(bytes.Clone(raw[:80]), 0), hash, "no transactions"},
 	}
 	for _, tt := range tests {
-		_, reason := checkBlock(tt.raw, tt.hash)
+		_, _, reason := checkBlock(tt.raw, tt.hash)
 		if !strings.Contains(reason, tt.want) {
 			t.Errorf("%s: reason %q, want it to contain %q", tt.name, reason, tt.want)
 		}

@@ -90,6 +90,7 @@ var (
 const (
 	codeMisc             = -1  // btcd: getblockhash out of range
 	codeBlockNotFound    = -5  // RPC_INVALID_ADDRESS_OR_KEY
+	codeNoTx             = -5  // getrawtransaction without a transaction index
 	codeInvalidParameter = -8  // bitcoind: getblockhash out of range
 	codeWarmingUp        = -28 // RPC_IN_WARMUP
 )

@@ -21,7 +21,13 @@ type BlockWriter struct {
 	txn    *badger.Txn
 	height int32
 	undo   []undoEntry
+
+	// seen indexes the keys of undo once it outgrows a linear scan.
+	seen map[string]struct{}
 }
+
+// seenThreshold is the undo length from which touched uses a map.
+const seenThreshold = 16
 
 // newBlockWriter returns a writer for the block at height.
 func newBlockWriter(txn *badger.Txn, height int32) *BlockWriter {
@@ -59,11 +65,48 @@ func (w *BlockWriter) Delete(key []byte) error {
 // knows (existed=false: absent), which saves a read. The key must not have
 // been touched by this block yet.
 func (w *BlockWriter) putKnown(key, val, prev []byte, existed bool) error {
-	w.undo = append(w.undo, undoEntry{key: key, prev: prev, existed: existed})
+	w.remember(undoEntry{key: key, prev: prev, existed: existed})
 	if err := w.txn.Set(key, val); err != nil {
 		return fmt.Errorf("write key %x at height %d: %w", key, w.height, err)
 	}
 	return nil
+}
+
+// setKnown sets key to val, or deletes it when val is nil, given the value
+// the caller just read for it in this transaction (prev, existed). That read
+// is the value before the block unless the block already touched the key,
+// in which case the undo record keeps the first one.
+func (w *BlockWriter) setKnown(key, val, prev []byte, existed bool) error {
+	if len(key) == 0 || key[0] == undoPrefix {
+		return fmt.Errorf("key %x is not writable by a block", key)
+	}
+	if !w.touched(key) {
+		w.remember(undoEntry{key: key, prev: prev, existed: existed})
+	}
+	var err error
+	if val == nil {
+		err = w.txn.Delete(key)
+	} else {
+		err = w.txn.Set(key, val)
+	}
+	if err != nil {
+		return fmt.Errorf("write key %x at height %d: %w", key, w.height, err)
+	}
+	return nil
+}
+
+// remember appends e to the undo record.
+func (w *BlockWriter) remember(e undoEntry) {
+	w.undo = append(w.undo, e)
+	switch {
+	case w.seen != nil:
+		w.seen[string(e.key)] = struct{}{}
+	case len(w.undo) >= seenThreshold:
+		w.seen = make(map[string]struct{}, 2*len(w.undo))
+		for i := range w.undo {
+			w.seen[string(w.undo[i].key)] = struct{}{}
+		}
+	}
 }
 
 // record remembers the value key had before the block, the first time the
@@ -80,12 +123,16 @@ func (w *BlockWriter) record(key []byte) error {
 	if err != nil {
 		return err
 	}
-	w.undo = append(w.undo, undoEntry{key: key, prev: prev, existed: existed})
+	w.remember(undoEntry{key: key, prev: prev, existed: existed})
 	return nil
 }
 
 // touched reports whether the block already wrote key.
 func (w *BlockWriter) touched(key []byte) bool {
+	if w.seen != nil {
+		_, ok := w.seen[string(key)]
+		return ok
+	}
 	for i := range w.undo {
 		if bytes.Equal(w.undo[i].key, key) {
 			return true
@@ -95,7 +142,8 @@ func (w *BlockWriter) touched(key []byte) bool {
 }
 
 // BlockData is one block to connect: its header and, for a full index at
-// heights >= BlocksFrom, its coinbase record.
+// heights >= BlocksFrom, its coinbase record and the block itself, from
+// which the miner flows are indexed.
 type BlockData struct {
 	// Header is the block header.
 	Header wire.BlockHeader
@@ -103,6 +151,12 @@ type BlockData struct {
 	// Coinbase is what the index keeps of the block besides its header;
 	// nil for a headers-only index and below BlocksFrom.
 	Coinbase *analysis.CoinbaseRecord
+
+	// Block is the whole block, given exactly when Coinbase is; TxIDs
+	// are its transactions' txids (computed when nil). Only the flows
+	// are kept of it.
+	Block *wire.MsgBlock
+	TxIDs []chainhash.Hash
 }
 
 // ConnectHeader adds the header at height on top of the tip, in one Badger
@@ -141,19 +195,57 @@ func (db *DB) ConnectHeaders(height int32, hdrs []wire.BlockHeader) error {
 func (db *DB) ConnectBlocks(height int32, blocks []BlockData) error {
 	hdrs := make([]wire.BlockHeader, len(blocks))
 	coinbases := make([][]byte, len(blocks))
+	bodies := make([]blockBody, len(blocks))
 	for i := range blocks {
-		hdrs[i] = blocks[i].Header
-		rec := blocks[i].Coinbase
-		if rec == nil {
+		b := &blocks[i]
+		hdrs[i] = b.Header
+		if b.Coinbase == nil && b.Block == nil {
 			continue
 		}
-		val, err := coinbaseValue(db.params, height+int32(i), rec)
+		body, err := checkBody(height+int32(i), b)
 		if err != nil {
 			return err
 		}
-		coinbases[i] = val
+		val, err := coinbaseValue(db.params, height+int32(i), b.Coinbase)
+		if err != nil {
+			return err
+		}
+		coinbases[i], bodies[i] = val, body
 	}
-	return db.connectBlocks(height, hdrs, coinbases, nil)
+	return db.connectBodies(height, hdrs, coinbases, bodies, nil)
+}
+
+// blockBody is what flows are indexed from.
+type blockBody struct {
+	blk *wire.MsgBlock
+	ids []chainhash.Hash
+}
+
+// checkBody checks that b gives its coinbase record and its block together,
+// and that they are the same block, and returns the block with its txids.
+func checkBody(height int32, b *BlockData) (blockBody, error) {
+	switch {
+	case b.Coinbase == nil || b.Block == nil:
+		return blockBody{}, fmt.Errorf("%w: block %d must have both its coinbase record and its "+
+			"transactions, or neither", ErrBlockData, height)
+	case len(b.Block.Transactions) == 0:
+		return blockBody{}, fmt.Errorf("%w: block %d has no transactions", ErrBlockData, height)
+	case b.Block.Header != b.Header:
+		return blockBody{}, fmt.Errorf("%w: block %d: the transactions are of another block",
+			ErrBlockData, height)
+	}
+	ids := b.TxIDs
+	if ids == nil {
+		ids = make([]chainhash.Hash, len(b.Block.Transactions))
+		for i, tx := range b.Block.Transactions {
+			ids[i] = tx.TxHash()
+		}
+	}
+	if len(ids) != len(b.Block.Transactions) || ids[0] != b.Coinbase.TxID {
+		return blockBody{}, fmt.Errorf("%w: block %d: the coinbase record is not that of the "+
+			"block's first transaction", ErrBlockData, height)
+	}
+	return blockBody{blk: b.Block, ids: ids}, nil
 }
 
 // connect adds one block: its header rows, whatever extra writes, the tip and
@@ -170,6 +262,9 @@ type pendingBlock struct {
 
 	// coinbase is the serialized coinbase record, nil for none.
 	coinbase []byte
+
+	// body is the block whose flows are connected, zero for none.
+	body blockBody
 }
 
 // connectBlocks checks that hdrs extend the tip and that the coinbase
@@ -178,6 +273,15 @@ type pendingBlock struct {
 // allows, moving the cached tip after each commit.
 func (db *DB) connectBlocks(height int32, hdrs []wire.BlockHeader,
 	coinbases [][]byte, extra func(w *BlockWriter) error) error {
+
+	return db.connectBodies(height, hdrs, coinbases, nil, extra)
+}
+
+// connectBodies is connectBlocks with the blocks' bodies (bodies[i] for
+// hdrs[i], zero for none; a nil slice for none at all), whose flows are
+// connected with them.
+func (db *DB) connectBodies(height int32, hdrs []wire.BlockHeader,
+	coinbases [][]byte, bodies []blockBody, extra func(w *BlockWriter) error) error {
 
 	tip, unlock, err := db.lockWriter()
 	if err != nil {
@@ -188,6 +292,14 @@ func (db *DB) connectBlocks(height int32, hdrs []wire.BlockHeader,
 	blocks, err := db.pendingBlocks(tip, height, hdrs, coinbases)
 	if err != nil {
 		return err
+	}
+	if bodies != nil {
+		for i := range blocks {
+			blocks[i].body = bodies[i]
+		}
+		if err := db.ws.load(db.bdb); err != nil {
+			return err
+		}
 	}
 	for len(blocks) > 0 {
 		n, err := db.commitBlocks(tip, blocks, extra)
@@ -274,6 +386,11 @@ func (db *DB) commitBlockRange(prevTip tipState, blocks []pendingBlock,
 		if err := dbPutCoinbase(w, blocks[i].coinbase); err != nil {
 			return err
 		}
+		if body := &blocks[i].body; body.blk != nil {
+			if err := connectFlows(w, &db.ws, body.blk, body.ids); err != nil {
+				return err
+			}
+		}
 		if extra != nil {
 			if err := extra(w); err != nil {
 				return err
@@ -332,9 +449,10 @@ func (db *DB) DisconnectTip() error {
 	}
 
 	var newTip tipState
+	var restored []undoEntry
 	err = db.bdb.Update(func(txn *badger.Txn) error {
 		var err error
-		newTip, err = dbDisconnectBlock(txn, tip)
+		newTip, restored, err = dbDisconnectBlock(txn, tip)
 		return err
 	})
 	if err != nil {
@@ -342,33 +460,64 @@ func (db *DB) DisconnectTip() error {
 			tip.height, err)
 	}
 
+	for _, e := range restored {
+		if e.existed {
+			db.ws.addKey(e.key)
+		}
+	}
 	db.setTip(newTip)
 	return nil
 }
 
-// dbDisconnectBlock undoes the tip block and returns the tip it restored.
-func dbDisconnectBlock(txn *badger.Txn, tip tipState) (tipState, error) {
+// dbDisconnectBlock undoes the tip block and returns the tip it restored and
+// the undo entries it replayed.
+func dbDisconnectBlock(txn *badger.Txn, tip tipState) (tipState, []undoEntry, error) {
 	undoKey := heightKey(undoPrefix, tip.height)
 	b, ok, err := dbFetch(txn, undoKey)
 	if err != nil {
-		return tipState{}, err
+		return tipState{}, nil, err
 	}
 	if !ok {
-		return tipState{}, fmt.Errorf("%w: no undo record at height %d",
+		return tipState{}, nil, fmt.Errorf("%w: no undo record at height %d",
 			ErrCorrupt, tip.height)
 	}
 	entries, err := deserializeUndo(tip.height, b)
 	if err != nil {
-		return tipState{}, err
+		return tipState{}, nil, err
 	}
 
 	if err := dbReplayUndo(txn, entries); err != nil {
-		return tipState{}, err
+		return tipState{}, nil, err
+	}
+	// Input values the node gave after the block was connected are not in
+	// its undo record.
+	if err := dbDeleteHeight(txn, inputValuesPrefix, tip.height); err != nil {
+		return tipState{}, nil, err
 	}
 	if err := txn.Delete(undoKey); err != nil {
-		return tipState{}, err
+		return tipState{}, nil, err
 	}
-	return dbFetchTipState(txn)
+	newTip, err := dbFetchTipState(txn)
+	return newTip, entries, err
+}
+
+// dbDeleteHeight deletes every key of a per-transaction keyspace at height.
+func dbDeleteHeight(txn *badger.Txn, prefix byte, height int32) error {
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false
+	opts.Prefix = heightKey(prefix, height)
+	it := txn.NewIterator(opts)
+	var keys [][]byte
+	for it.Rewind(); it.Valid(); it.Next() {
+		keys = append(keys, it.Item().KeyCopy(nil))
+	}
+	it.Close()
+	for _, k := range keys {
+		if err := txn.Delete(k); err != nil {
+			return fmt.Errorf("delete key %x: %w", k, err)
+		}
+	}
+	return nil
 }
 
 // dbReplayUndo restores every key of an undo record, last write first.
@@ -476,7 +625,8 @@ func dbCheckNothingAbove(txn *badger.Txn, tip tipState) error {
 		}
 	}
 
-	for _, prefix := range []byte{headerPrefix, undoPrefix, coinbasePrefix} {
+	for _, prefix := range []byte{headerPrefix, undoPrefix, coinbasePrefix, flowTxPrefix,
+		blockFlowsPrefix, inputValuesPrefix, needValuesPrefix} {
 		if dbHasKeyFrom(txn, prefix, next) {
 			return fmt.Errorf("%w: rows with prefix %#x exist above the "+
 				"tip (next height %d)", ErrCorrupt, prefix, next)

@@ -58,6 +58,10 @@ var (
 	// other block data than the blocks it already holds were stored with.
 	ErrModeChange = errors.New("index keeps other block data")
 
+	// ErrNeedsRebuild is returned when an index written by an older
+	// schema lacks data the upgrade cannot derive without the node.
+	ErrNeedsRebuild = errors.New("index must be rebuilt")
+
 	// ErrBlockData is returned when a block to connect carries a coinbase
 	// record the index must not keep, lacks one it must keep, or carries
 	// one that contradicts itself.
@@ -152,6 +156,10 @@ type DB struct {
 
 	// work caches the work of the latest bits.
 	work workCache
+
+	// ws is the miner-flow working set, loaded by the first block
+	// connected with its flows; guarded by the writer lock.
+	ws workingSet
 }
 
 // tipState is the in-memory copy of the tip record plus its chain work.

@@ -156,6 +156,74 @@ import (
 // (one P2PK output) takes about 170 bytes; one of 2025 (100-byte scriptSig, a
 // P2WPKH payout, the witness commitment and two other OP_RETURN outputs)
 // about 370.
+//
+// Miner flows (schema 3) are written by each full block's BlockWriter, so
+// they have undo entries like every other row. Definitions: analysis
+// (ClassifyTx) and the README. Heights below are uint32 BE, 0xffffffff for
+// "none"; levels a byte, 0 or 1, 0xff for "not a miner output/script".
+//
+// Miner script (prefix 0x06): one per script in the level-1 set (which
+// includes the level-0 set), keyed by the script's exact bytes.
+//
+//   <0x06><script> = <level><since0><since1><origin0><origin1>
+//
+//   Field           Type              Size
+//   level           byte              1 byte (0: level-0 script, 1: only
+//                                     in the level-1 set)
+//   since0, since1  height            4 + 4 bytes (first height in each set)
+//   origin0         height            4 bytes (first coinbase paying it)
+//   origin1         height            4 bytes (origin of the transaction
+//                                     that made it level 1)
+//   -----
+//   Value total: 17 bytes
+//
+// Unspent miner output (prefix 0x07):
+//
+//   <0x07><txid><vout> = <level><origin><value><script>
+//
+//   Key: prefix 1 + txid 32 + vout uint32 BE 4 = 37 bytes.
+//   Value: level 1, origin height 4, value uvarint 1-8, script length
+//   uvarint + script bytes.
+//
+// Flow transaction (prefix 0x08): a transaction that spends a miner output
+// (level 1, which includes level 0), keyed by its position.
+//
+//   <0x08><height><index> = <txid><inputs><outputs>
+//
+//   Key: prefix 1 + height 4 + index in block uint32 BE 4 = 9 bytes.
+//   Value: txid 32; input count uvarint, then per input: previous txid 32,
+//   previous vout uvarint, level byte, and for a miner output its origin
+//   (4) and value (uvarint); output count uvarint, then per output: value
+//   uvarint, level byte, origin (4, only for a miner script), script
+//   length uvarint + script bytes. Values of non-miner inputs are not in
+//   the block: see 0x0b.
+//
+// Block flows (prefix 0x09): every full block's totals at levels 0 and 1.
+//
+//   <0x09><height> = <level 0 totals><level 1 totals>
+//
+//   Each: coinbase inflow, other inflow, outflow, internal, miner fee,
+//   lost (uvarints, satoshis), spending transactions (uvarint), origin
+//   count (uvarint), then per origin in ascending order: origin height 4,
+//   reserve change (zig-zag varint, satoshis), outflow (uvarint). About 20
+//   bytes for a block whose only flow is its coinbase.
+//
+// Flow transaction by txid (prefix 0x0a):
+//
+//   <0x0a><txid> = <height><index>   (33-byte key, 8-byte value)
+//
+// Input values (prefix 0x0b): the values of a flow transaction's non-miner
+// inputs, in input order, as the node gave them after the block was
+// connected (getrawtransaction). Not in the block's undo record: disconnect
+// deletes the keys of the height.
+//
+//   <0x0b><height><index> = <count uvarint><value uvarint>...
+//
+// Values wanted (prefix 0x0c): an empty marker for each flow transaction
+// whose non-miner input values are not yet known; written with the block
+// (so undone with it) and deleted when 0x0b is written.
+//
+//   <0x0c><height><index> = (empty)
 // -----------------------------------------------------------------------------
 
 // Keyspace prefixes. Changing any of these is a schema change.
@@ -174,6 +242,29 @@ var (
 
 	// coinbasePrefix is the keyspace of coinbase records by height.
 	coinbasePrefix byte = 0x05
+
+	// scriptPrefix is the keyspace of miner scripts by script.
+	scriptPrefix byte = 0x06
+
+	// utxoPrefix is the keyspace of unspent miner outputs by outpoint.
+	utxoPrefix byte = 0x07
+
+	// flowTxPrefix is the keyspace of flow transactions by position.
+	flowTxPrefix byte = 0x08
+
+	// blockFlowsPrefix is the keyspace of block flow totals by height.
+	blockFlowsPrefix byte = 0x09
+
+	// txidPrefix is the keyspace of flow transaction positions by txid.
+	txidPrefix byte = 0x0a
+
+	// inputValuesPrefix is the keyspace of non-miner input values of flow
+	// transactions by position.
+	inputValuesPrefix byte = 0x0b
+
+	// needValuesPrefix marks flow transactions whose non-miner input
+	// values are not known yet.
+	needValuesPrefix byte = 0x0c
 )
 
 // Meta record keys.

@@ -28,6 +28,25 @@ var migrations = []migration{
 	{to: 1, name: "headers, height by hash, generic undo"},
 	{to: 2, name: "coinbase records by height, blocks_from (schema 1 " +
 		"indexes keep headers only)", run: migrateHeadersOnly},
+	{to: 3, name: "miner flows (scripts, unspent miner outputs, flow " +
+		"transactions, block totals)", run: migrateFlows},
+}
+
+// migrateFlows upgrades a schema 2 index to schema 3. A headers-only index
+// needs nothing. An index with full blocks lacks the miner flows, which need
+// every block again from the node: it is refused with ErrNeedsRebuild
+// rather than opened with flows missing.
+func migrateFlows(bdb *badger.DB) error {
+	return bdb.View(func(txn *badger.Txn) error {
+		if _, ok, err := dbFetch(txn, blocksFromKey); err != nil {
+			return err
+		} else if !ok {
+			return nil
+		}
+		return fmt.Errorf("%w: it keeps full blocks but was built by a minerscope "+
+			"without miner flows, which need every block again from the node; move "+
+			"the directory aside and run `minerscope index` to rebuild it", ErrNeedsRebuild)
+	})
 }
 
 // migrateHeadersOnly upgrades a schema 1 index to schema 2. Schema 1 kept

@@ -71,7 +71,7 @@ func ImportMainnet(ctx context.Context, dataDir string,
 
 	begin := time.Now()
 	cmd := exec.CommandContext(ctx, tools.Addblock, "-b", dataDir,
-		"-i", trimmed.Name(), "-p", "0")
+		"-i", trimmed.Name(), "-p", "0", "--txindex")
 	cmd.Env = append(os.Environ(), "HOME="+dataDir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -142,7 +142,7 @@ func MainnetTemplate(ctx context.Context, logf func(string, ...any)) (string, er
 		return "", err
 	}
 	dir := filepath.Join(filepath.Dir(tools.Btcd),
-		fmt.Sprintf("mainnet-0-%d", MainnetTipHeight))
+		fmt.Sprintf("mainnet-0-%d-txindex", MainnetTipHeight))
 	if _, err := os.Stat(dir); err == nil {
 		templateDir = dir
 		return dir, nil

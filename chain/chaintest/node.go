@@ -207,6 +207,10 @@ func (n *Node) args() []string {
 		// Test chains are tiny; the default 250 MiB cache costs
 		// 100 MB of memory per node.
 		"--utxocachemaxsize=16",
+		// minerscope asks getrawtransaction for the values of inputs
+		// that are not miner outputs, as with a bitcoind run with
+		// txindex=1.
+		"--txindex",
 	}
 	if netArg != "" {
 		args = append(args, netArg)

@@ -18,8 +18,13 @@ import (
 // with their coinbase records in batches of whole blocks.
 const (
 	hashChunk   = 5000 // heights per getblockhash batch
-	blockBatch  = 500  // blocks per index commit
+	blockBatch  = 500  // blocks per index commit, at most
 	hashesAhead = 1    // hash chunks fetched ahead of the blocks
+
+	// blockBatchBytes bounds the serialized bytes of one commit's blocks, which the writer holds whole
+	// (decoded) until their flows are stored: at today's 1.5 MB blocks a batch is about 10 blocks, and
+	// the batch filling, the one queued and the one being written hold about 100 MB.
+	blockBatchBytes = 16 << 20
 )
 
 // hashRange is one chunk of best-chain hashes, or the error that ended them.
@@ -89,7 +94,8 @@ func (s *syncer) connectBlocks(ctx context.Context, from, to int32, res *syncRes
 				if err != nil {
 					return fmt.Errorf("block %d (%v): %w", b.Height, b.Hash, err)
 				}
-				if err := w.add(index.BlockData{Header: *hdr, Coinbase: &rec}); err != nil {
+				d := index.BlockData{Header: *hdr, Coinbase: &rec, Block: b.Block, TxIDs: b.TxIDs}
+				if err := w.add(d, len(b.Bytes)); err != nil {
 					return err
 				}
 				prev, prevHash = toAnalysis(b.Height, hdr.Timestamp, hdr.Bits), b.Hash
@@ -114,6 +120,7 @@ type blockWriter struct {
 	res   *syncResult
 	next  int32 // height of batch[0]
 	batch []index.BlockData
+	bytes int // serialized size of batch's blocks
 
 	mu      sync.Mutex
 	pending []writeJob // handed to the writer and not yet stored, oldest first: for lookup
@@ -159,10 +166,11 @@ func (w *blockWriter) run() {
 	w.done <- err
 }
 
-// add queues one verified block, handing a full batch to the writer.
-func (w *blockWriter) add(d index.BlockData) error {
+// add queues one verified block of size bytes, handing a full batch to the writer.
+func (w *blockWriter) add(d index.BlockData, size int) error {
 	w.batch = append(w.batch, d)
-	if len(w.batch) < blockBatch {
+	w.bytes += size
+	if len(w.batch) < blockBatch && w.bytes < blockBatchBytes {
 		return nil
 	}
 	return w.hand()
@@ -182,7 +190,7 @@ func (w *blockWriter) hand() error {
 	w.mu.Unlock()
 	w.work <- job
 	w.next += int32(len(w.batch))
-	w.batch = make([]index.BlockData, 0, blockBatch)
+	w.batch, w.bytes = make([]index.BlockData, 0, len(w.batch)), 0
 	return nil
 }
 

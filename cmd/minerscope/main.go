@@ -53,7 +53,8 @@ func exitCode(err error) int {
 	case errors.Is(err, chain.ErrBadHeader):
 		return exitBadNode
 	case errors.Is(err, index.ErrWrongNetwork), errors.Is(err, index.ErrSchemaTooNew),
-		errors.Is(err, index.ErrLocked), errors.Is(err, index.ErrModeChange):
+		errors.Is(err, index.ErrLocked), errors.Is(err, index.ErrModeChange),
+		errors.Is(err, index.ErrNeedsRebuild):
 		return exitWrongIndex
 	default:
 		return exitError

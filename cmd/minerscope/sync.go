@@ -8,7 +8,9 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/minerscope/minerscope/analysis"
 	"github.com/minerscope/minerscope/chain"
@@ -35,6 +37,11 @@ type syncResult struct {
 	NodeHeaders   int32 // headers the node knows, ahead of its blocks during IBD
 	StartedHeight int32
 	Blocks        bool // the index keeps full blocks from some height on
+
+	// ValuesFilled counts the flow transactions whose other input values the node gave this pass;
+	// ValuesMissing those still without them when the node could not give them (ValuesErr says why).
+	ValuesFilled, ValuesMissing int
+	ValuesErr                   error
 }
 
 // syncer joins a node client and an index.
@@ -107,6 +114,9 @@ func (s *syncer) syncPass(ctx context.Context) (syncResult, error) {
 	}
 	err = s.connect(ctx, from, info.Blocks, &res)
 	res.IndexHeight, _, _ = s.db.Tip()
+	if err == nil && res.Blocks {
+		err = s.fillInputValues(ctx, &res)
+	}
 	return res, err
 }
 
@@ -289,4 +299,70 @@ func (s *syncer) follow(ctx context.Context, poll time.Duration, report func(syn
 func needsUser(err error) bool {
 	return errors.Is(err, chain.ErrAuth) || errors.Is(err, chain.ErrBadHeader) ||
 		errors.Is(err, index.ErrWrongNetwork) || errors.Is(err, index.ErrCorrupt)
+}
+
+// valuesBatch is the number of flow transactions whose input values are asked for at once.
+const valuesBatch = 256
+
+// fillInputValues asks the node for the values of the non-miner inputs of the flow transactions that lack
+// them, so that their fees are exact: in batches with getrawtransaction when the node has a transaction
+// index, else block by block with getblock verbosity 3 (Bitcoin Core 23+). Every miner figure is exact
+// without them, so a node that can do neither is not an error: the transactions left without them and the
+// reason are reported.
+func (s *syncer) fillInputValues(ctx context.Context, res *syncResult) error {
+	byTx := true
+	for {
+		refs, err := s.db.MissingInputValues(valuesBatch)
+		if err != nil || len(refs) == 0 {
+			return err
+		}
+		values, err := s.inputValues(ctx, refs, &byTx)
+		if errors.Is(err, chain.ErrNoInputValues) {
+			res.ValuesErr = err
+			res.ValuesMissing, err = s.db.MissingInputValuesCount()
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		for i, ref := range refs {
+			if err := s.db.SetInputValues(ref.Height, ref.Index, ref.TxID, values[i]); err != nil {
+				return err
+			}
+			res.ValuesFilled++
+		}
+	}
+}
+
+// inputValues returns the values of refs' unknown inputs; byTx says whether getrawtransaction still works.
+func (s *syncer) inputValues(ctx context.Context, refs []index.InputRef, byTx *bool) ([][]btcutil.Amount, error) {
+	out := make([][]btcutil.Amount, len(refs))
+	if *byTx {
+		var ops []wire.OutPoint
+		for _, ref := range refs {
+			ops = append(ops, ref.PrevOuts...)
+		}
+		vs, err := s.node.OutputValues(ctx, ops)
+		if err == nil {
+			for i, ref := range refs {
+				out[i], vs = vs[:len(ref.PrevOuts)], vs[len(ref.PrevOuts):]
+			}
+			return out, nil
+		}
+		if !errors.Is(err, chain.ErrNoInputValues) {
+			return nil, err
+		}
+		s.log.Info("the node has no transaction index; asking for input values block by block", "err", err)
+		*byTx = false
+	}
+	for i, ref := range refs {
+		hdr, err := s.db.Header(ref.Height)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = s.node.SpentValues(ctx, hdr.Hash, ref.TxID, ref.PrevOuts); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
