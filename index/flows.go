@@ -52,8 +52,12 @@ func connectFlows(w *BlockWriter, ws *workingSet, blk *wire.MsgBlock, ids []chai
 	for l := range f.origin {
 		f.origin[l] = make(map[int32]*OriginFlow)
 	}
-	if err := f.coinbase(blk.Transactions[0], &ids[0]); err != nil {
-		return err
+	// The genesis coinbase is not in the UTXO set (consensus never lets it
+	// be spent), so it is no miner output.
+	if w.height > 0 {
+		if err := f.coinbase(blk.Transactions[0], &ids[0]); err != nil {
+			return err
+		}
 	}
 	for i := 1; i < len(blk.Transactions); i++ {
 		if err := f.tx(int32(i), blk.Transactions[i], &ids[i]); err != nil {
