@@ -183,9 +183,13 @@ func mainOrigin(level int, ins []FlowInput) int32 {
 			sums[in.Origin] += in.Value
 		}
 	}
+	if sums == nil {
+		return best
+	}
+	found = false
 	for o, s := range sums {
-		if s > bestSum || s == bestSum && o < best {
-			best, bestSum = o, s
+		if !found || s > bestSum || s == bestSum && o < best {
+			found, best, bestSum = true, o, s
 		}
 	}
 	return best
@@ -234,7 +238,7 @@ func SplitOutflow(outflow btcutil.Amount, external []btcutil.Amount) []btcutil.A
 // splitWeights returns the weights of SplitOutflow and their positive total.
 // Negative values weigh 0, all-zero weights become equal, and weights too
 // large to sum in 64 bits (impossible for one transaction's outputs) are
-// halved until they fit, keeping their proportions to within a part in 2^50.
+// halved until they fit, which keeps the proportions only roughly.
 func splitWeights(external []btcutil.Amount) ([]uint64, uint64) {
 	weights := make([]uint64, len(external))
 	for i, v := range external {

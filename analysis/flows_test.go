@@ -110,13 +110,13 @@ func TestClassifyTx(t *testing.T) {
 		level: 0,
 		ins:   []FlowInput{{5, 1, 3}},
 		outs:  []FlowOutput{{5, NotMiner}},
-		want: TxFlow{OtherInput: 5, ToExternal: 5, Origin: -1},
+		want:  TxFlow{OtherInput: 5, ToExternal: 5, Origin: -1},
 	}, {
 		name:  "level-1 input at level 1",
 		level: 1,
 		ins:   []FlowInput{{5, 1, 3}},
 		outs:  []FlowOutput{{5, NotMiner}},
-		want: TxFlow{FromMiner: 5, ToExternal: 5, Outflow: 5, Origin: 3},
+		want:  TxFlow{FromMiner: 5, ToExternal: 5, Outflow: 5, Origin: 3},
 	}, {
 		// A miner output worth 0 still names the origin.
 		name:  "zero-value miner input",

@@ -37,8 +37,9 @@ type FlowPoint struct {
 
 	// OutflowMultiple is Outflow / (days × mean daily outflow over the
 	// MADays days ending at the period's last day), days being 1 for a
-	// day, 7 for a week and (End − Start)/86400 for an epoch. It is NaN
-	// when the denominator is 0.
+	// day, 7 for a week and (End − Start)/86400 for an epoch (Blocks ×
+	// TargetSpacing when End <= Start). It is NaN when the denominator is
+	// 0.
 	OutflowMultiple float64
 
 	// MADays is how many days that mean covers: 365, or fewer at the

@@ -318,6 +318,50 @@ func TestFlowSeriesUSDRoundsPerDay(t *testing.T) {
 	}
 }
 
+// TestFlowSeriesWindow checks the edge of the 365-day window on one block
+// a day for 367 days from 1 January 2023: 366 BTC out on day 0, then 1 BTC
+// a day, and a price on every day but day 0. Day 364 averages days 0-364,
+// (366+364)/365 = 2, a multiple of 0.5, and has no MPI; day 365 averages
+// days 1-365, 1, a multiple of 1, and its MPI is 1 too.
+func TestFlowSeriesWindow(t *testing.T) {
+	var blocks []BlockFlow
+	prices := Prices{}
+	for d := range 367 {
+		tm := utc(2023, 1, 1+d, 12, 0)
+		out := btcutil.Amount(btc)
+		if d == 0 {
+			out = 366 * btc
+		} else {
+			prices[dayOf(tm)] = 3_000_000
+		}
+		blocks = append(blocks, BlockFlow{Height: int32(d), Time: tm,
+			Outflow: out})
+	}
+	points, err := FlowSeries(Mainnet, blocks, 0, PeriodDaily, prices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		day, maDays   int
+		multiple, mpi float64
+	}{
+		{0, 1, 1, math.NaN()},
+		{1, 2, 1 / 183.5, math.NaN()},
+		{364, 365, 0.5, math.NaN()},
+		{365, 365, 1, 1},
+		{366, 365, 1, 1},
+	}
+	for _, w := range want {
+		pt := points[w.day]
+		if pt.MADays != w.maDays || !closeOrNaN(pt.OutflowMultiple, w.multiple) ||
+			!closeOrNaN(pt.MPI, w.mpi) || pt.HasUSD != (w.day > 0) {
+			t.Errorf("day %d: %d days, multiple %v, MPI %v, USD %v; want "+
+				"%d, %v, %v", w.day, pt.MADays, pt.OutflowMultiple, pt.MPI,
+				pt.HasUSD, w.maDays, w.multiple, w.mpi)
+		}
+	}
+}
+
 // TestFlowSeriesEpochOneBlock checks the guard for an epoch whose blocks
 // span no time: one block counts as TargetSpacing, 600 s = 1/144 day.
 // Both blocks fall on one day of outflow 10+20 = 30, the mean, so the
@@ -433,9 +477,15 @@ func bigUSDCents(sat btcutil.Amount, price int64) int64 {
 // randomFlows makes a random contiguous run of blocks: heights from a
 // random start, timestamps roughly ten minutes apart with jitter of up to
 // two hours either way and now and then a gap of days, small random
-// amounts, and labels when labelled.
-func randomFlows(rng *rand.Rand, labelled bool) []BlockFlow {
+// amounts, and labels when labelled. Sparse runs space blocks up to three
+// days apart to span years, beyond the 365-day moving average.
+func randomFlows(rng *rand.Rand, labelled, sparse bool) []BlockFlow {
 	n := 1 + rng.IntN(3000)
+	step := func() int64 { return 600 }
+	if sparse {
+		n = 1 + rng.IntN(800)
+		step = func() int64 { return rng.Int64N(3 * day) }
+	}
 	h0 := int32(rng.IntN(400_000))
 	t := utc(2012, 1, 1, 0, 0) + rng.Int64N(3e8)
 	amount := func() btcutil.Amount {
@@ -446,7 +496,7 @@ func randomFlows(rng *rand.Rand, labelled bool) []BlockFlow {
 	}
 	blocks := make([]BlockFlow, n)
 	for i := range blocks {
-		t += 600
+		t += step()
 		if rng.IntN(500) == 0 {
 			t += rng.Int64N(10 * day)
 		}
@@ -503,7 +553,7 @@ type naiveDay struct {
 func TestFlowSeriesProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 5))
 	for iter := range 24 {
-		blocks := randomFlows(rng, iter%2 == 0)
+		blocks := randomFlows(rng, iter%2 == 0, iter%4 == 1)
 		prices := randomPrices(rng, blocks, iter%3 == 0)
 		start := btcutil.Amount(rng.Int64N(1e6 * btc))
 

@@ -3,6 +3,7 @@ package index
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -85,8 +86,9 @@ func reopenTip(t *testing.T, dir string, raw [][]byte) int32 {
 
 // checkConsistent checks that the index holds exactly the mainnet blocks
 // 0..tip: a header, a hash row and an undo record per height, a coinbase
-// record per height from crashBlocksFrom, the tip record and the three
-// other meta records, and no other row.
+// record per height from crashBlocksFrom, the miner flows of the blocks
+// from crashBlocksFrom as the reference model computes them, the tip record
+// and the three other meta records, and no other row.
 func checkConsistent(t *testing.T, db *DB, raw [][]byte) {
 	t.Helper()
 	kv := Dump(t, db)
@@ -114,9 +116,19 @@ func checkConsistent(t *testing.T, db *DB, raw [][]byte) {
 		}
 	}
 
+	m := refModel(crashBlocksFrom, MainnetBlocks(t)[crashBlocksFrom:max(n, crashBlocksFrom)])
+	checkFlowModel(t, db, m, crashBlocksFrom, int32(n-1))
+	flowRows := m.wantFlowRows()
+	if got := flowRowCounts(kv); !maps.Equal(got, flowRows) {
+		t.Fatalf("flow rows by keyspace %v, want %v", got, flowRows)
+	}
+
 	wantRows := 3*n + 3 + max(0, n-crashBlocksFrom)
 	if ok {
 		wantRows++
+	}
+	for _, c := range flowRows {
+		wantRows += c
 	}
 	if len(kv) != wantRows {
 		t.Fatalf("index has %d rows, want %d for tip %d (orphan rows)",

@@ -149,10 +149,14 @@ func (tx *FlowTx) analysisIO() ([]analysis.FlowInput, []analysis.FlowOutput) {
 	return ins, outs
 }
 
-// BlockFlows are one block's miner-flow totals at levels 0 and 1.
+// BlockFlows are one block's miner-flow totals at levels 0 and 1, with the
+// block's timestamp and coinbase reward, so that a series needs no other
+// record.
 type BlockFlows struct {
-	Height int32
-	Levels [2]LevelFlows
+	Height  int32
+	Time    int64          // header timestamp, unix seconds
+	Revenue btcutil.Amount // sum of the coinbase outputs
+	Levels  [2]LevelFlows
 }
 
 // LevelFlows are a block's miner-flow totals at one level (see
@@ -460,6 +464,8 @@ func deserializeValues(b []byte) ([]btcutil.Amount, bool) {
 
 func serializeBlockFlows(f *BlockFlows) []byte {
 	b := make([]byte, 0, 64)
+	b = binary.BigEndian.AppendUint32(b, uint32(f.Time))
+	b = binary.AppendUvarint(b, uint64(f.Revenue))
 	for l := range f.Levels {
 		lv := &f.Levels[l]
 		for _, a := range []btcutil.Amount{lv.CoinbaseInflow, lv.OtherInflow, lv.Outflow,
@@ -480,7 +486,15 @@ func serializeBlockFlows(f *BlockFlows) []byte {
 func deserializeBlockFlows(height int32, b []byte) (BlockFlows, error) {
 	f := BlockFlows{Height: height}
 	corrupt := fmt.Errorf("%w: block flows record at height %d", ErrCorrupt, height)
-	r := &valueReader{b: b}
+	if len(b) < 4 {
+		return f, corrupt
+	}
+	f.Time = int64(binary.BigEndian.Uint32(b))
+	r := &valueReader{b: b[4:]}
+	var ok bool
+	if f.Revenue, ok = r.amount(); !ok {
+		return f, corrupt
+	}
 	for l := range f.Levels {
 		lv := &f.Levels[l]
 		for _, a := range []*btcutil.Amount{&lv.CoinbaseInflow, &lv.OtherInflow, &lv.Outflow,

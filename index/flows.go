@@ -21,9 +21,11 @@ import (
 // and a transaction spending a level-0 miner output makes every script it
 // pays a level-1 miner script, from that transaction on.
 type flowBlock struct {
-	w      *BlockWriter
-	ws     *workingSet
-	height int32
+	w       *BlockWriter
+	ws      *workingSet
+	height  int32
+	time    int64
+	revenue btcutil.Amount
 
 	// scripts caches the miner-script records this block read or
 	// changed; changed ones are written at the end of the block.
@@ -48,7 +50,11 @@ func connectFlows(w *BlockWriter, ws *workingSet, blk *wire.MsgBlock, ids []chai
 		return fmt.Errorf("%w: block %d has %d transactions and %d txids",
 			ErrBlockData, w.height, len(blk.Transactions), len(ids))
 	}
-	f := &flowBlock{w: w, ws: ws, height: w.height, scripts: make(map[string]*scriptState)}
+	f := &flowBlock{w: w, ws: ws, height: w.height, time: blk.Header.Timestamp.Unix(),
+		scripts: make(map[string]*scriptState)}
+	for _, out := range blk.Transactions[0].TxOut {
+		f.revenue += btcutil.Amount(out.Value)
+	}
 	for l := range f.origin {
 		f.origin[l] = make(map[int32]*OriginFlow)
 	}
@@ -360,7 +366,7 @@ func (f *flowBlock) finish() error {
 		}
 	}
 
-	rec := BlockFlows{Height: f.height, Levels: f.totals}
+	rec := BlockFlows{Height: f.height, Time: f.time, Revenue: f.revenue, Levels: f.totals}
 	for l := range rec.Levels {
 		var os []OriginFlow
 		for _, o := range f.origin[l] {

@@ -200,9 +200,11 @@ import (
 //
 // Block flows (prefix 0x09): every full block's totals at levels 0 and 1.
 //
-//   <0x09><height> = <level 0 totals><level 1 totals>
+//   <0x09><height> = <time><revenue><level 0 totals><level 1 totals>
 //
-//   Each: coinbase inflow, other inflow, outflow, internal, miner fee,
+//   time is the header timestamp (uint32 BE, 4 bytes), revenue the sum of the
+//   coinbase outputs (uvarint), both repeated here so that a series reads
+//   this keyspace alone. Each level's totals: coinbase inflow, other inflow, outflow, internal, miner fee,
 //   lost (uvarints, satoshis), spending transactions (uvarint), origin
 //   count (uvarint), then per origin in ascending order: origin height 4,
 //   reserve change (zig-zag varint, satoshis), outflow (uvarint). About 20

@@ -18,7 +18,7 @@ func blocksFor(all []BlockData, mode blockMode, n int) []BlockData {
 	for h := range blocks {
 		blocks[h].Header = all[h].Header
 		if mode.keeps(int32(h)) {
-			blocks[h].Coinbase = all[h].Coinbase
+			blocks[h].Coinbase, blocks[h].Block = all[h].Coinbase, all[h].Block
 		}
 	}
 	return blocks

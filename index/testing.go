@@ -172,7 +172,8 @@ func MainnetBlocks(tb testing.TB) []*wire.MsgBlock {
 
 // MainnetBlockData returns the real mainnet blocks 0 to 14131 as blocks to
 // connect: every header, with the coinbase record (analysis.ExtractCoinbase)
-// of the blocks at heights >= from. The records are the caller's.
+// and the block itself at heights >= from. The records are the caller's; the
+// blocks are shared (MainnetBlocks) and must not be modified.
 func MainnetBlockData(tb testing.TB, from int32) []BlockData {
 	tb.Helper()
 	blocks := MainnetBlocks(tb)
@@ -186,7 +187,7 @@ func MainnetBlockData(tb testing.TB, from int32) []BlockData {
 		if err != nil {
 			tb.Fatalf("coinbase of mainnet block %d: %v", h, err)
 		}
-		data[h].Coinbase = &rec
+		data[h].Coinbase, data[h].Block = &rec, blk
 	}
 	return data
 }

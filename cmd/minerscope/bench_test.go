@@ -57,6 +57,8 @@ func BenchmarkBlockSync(b *testing.B) {
 	b.ReportMetric(res.BaselineRate, "baseline_blocks/s")
 	b.ReportMetric(res.MBPerSec, "MB/s")
 	b.ReportMetric(res.Ratio, "ratio")
+	b.ReportMetric(res.SourceRate, "source_blocks/s")
+	b.ReportMetric(res.SourceRatio, "source_ratio")
 }
 
 // syntheticBlock builds a block shaped like today's mainnet blocks: a segwit coinbase and n transactions of

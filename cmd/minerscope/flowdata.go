@@ -175,23 +175,12 @@ func (fd *flowData) blockFlows(level int) ([]analysis.BlockFlow, error) {
 		return nil, fmt.Errorf("%w: %d block flow records for heights %d..%d", index.ErrCorrupt, len(recs),
 			fd.lo, fd.hi)
 	}
-	hdrs, err := fd.db.Headers(fd.lo, fd.hi)
-	if err != nil {
-		return nil, err
-	}
 	out := make([]analysis.BlockFlow, len(recs))
 	for i := range recs {
 		l := &recs[i].Levels[level]
-		out[i] = analysis.BlockFlow{Height: recs[i].Height, Time: hdrs[i].Header.Timestamp.Unix(),
+		out[i] = analysis.BlockFlow{Height: recs[i].Height, Time: recs[i].Time, Revenue: recs[i].Revenue,
 			CoinbaseInflow: l.CoinbaseInflow, OtherInflow: l.OtherInflow, Outflow: l.Outflow,
 			Internal: l.Internal, MinerFee: l.MinerFee, Lost: l.Lost, SpendingTxs: l.SpendingTxs}
-	}
-	err = fd.db.Coinbases(fd.lo, fd.hi, func(height int32, rec *analysis.CoinbaseRecord) error {
-		out[height-fd.lo].Revenue = rec.Reward
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	if fd.labels != nil {
 		for i := range out {
