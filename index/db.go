@@ -328,7 +328,7 @@ func badgerOptions(dir string, opts Options, log *slog.Logger) badger.Options {
 		WithNumCompactors(2).
 		WithCompression(options.Snappy).
 		WithCompactL0OnClose(false).
-		WithBlockCacheSize(8 << 20).
+		WithBlockCacheSize(64 << 20).
 		WithValueLogFileSize(16 << 20)
 }
 

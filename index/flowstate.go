@@ -9,20 +9,21 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// workingSet is the in-memory part of the miner-flow state: for every miner
-// script and every unspent miner output in Badger, a 64-bit hash. It answers
-// "certainly not a miner script / output" without touching Badger, which is
-// the answer for almost every output and input of a block; a hit is checked
-// against Badger, the only authority, so a collision or a stale entry costs a
-// read and nothing else. Entries are only ever added (a spent output or a
-// disconnected script stays until the index is reopened), so a connect that
-// Badger refuses and retries, or a reorg, can never leave out a key that
-// exists. Its memory is about 11 bytes per tracked script or output
-// (README, "Memory").
+// workingSet is the in-memory part of the miner-flow state: a blocked Bloom
+// filter over the 64-bit hashes of every miner script and every unspent
+// miner output in Badger. It answers "certainly not a miner script / output"
+// without touching Badger, which is the answer for almost every output and
+// input of a block, from a few megabytes that stay in the processor's cache;
+// a hit is checked against Badger, the only authority, so a false positive,
+// a collision or a stale entry costs a read and nothing else. Entries are
+// only ever added (a spent output or a disconnected script stays until the
+// index is reopened), so a connect that Badger refuses and retries, or a
+// reorg, can never leave out a key that exists. Its memory is about 11 bytes
+// per tracked script or output (README, "Memory").
 type workingSet struct {
 	seed    maphash.Seed
-	scripts map[uint64]struct{}
-	outputs map[uint64]struct{}
+	scripts bloom
+	outputs bloom
 	loaded  bool
 }
 
@@ -38,21 +39,89 @@ func outpointHash(op *wire.OutPoint) uint64 {
 }
 
 func (s *workingSet) mayHaveScript(script []byte) bool {
-	_, ok := s.scripts[s.scriptHash(script)]
-	return ok
+	return s.scripts.mayHave(s.scriptHash(script))
 }
 
 func (s *workingSet) mayHaveOutput(op *wire.OutPoint) bool {
-	_, ok := s.outputs[outpointHash(op)]
-	return ok
+	return s.outputs.mayHave(outpointHash(op))
 }
 
 func (s *workingSet) addScript(script []byte) {
-	s.scripts[s.scriptHash(script)] = struct{}{}
+	s.scripts.add(s.scriptHash(script))
 }
 
 func (s *workingSet) addOutput(op *wire.OutPoint) {
-	s.outputs[outpointHash(op)] = struct{}{}
+	s.outputs.add(outpointHash(op))
+}
+
+// bloom is a blocked Bloom filter over 64-bit hashes: each hash sets bloomK
+// bits inside one 512-bit block (one cache line), at bloomBits bits per
+// entry, so a lookup reads one cache line and is wrong about 1 time in 5,000.
+// It keeps the hashes themselves so that it can double and rebuild when it
+// fills. The zero value is an empty filter.
+type bloom struct {
+	blocks []bloomBlock
+	hashes []uint64
+}
+
+type bloomBlock [8]uint64
+
+const (
+	bloomBits    = 20 // bits per entry at capacity
+	bloomK       = 10 // bits set per entry
+	bloomMinSize = 1 << 16
+)
+
+// mayHave reports whether h may have been added.
+func (f *bloom) mayHave(h uint64) bool {
+	if len(f.blocks) == 0 {
+		return false
+	}
+	b := &f.blocks[(h>>32)*uint64(len(f.blocks))>>32]
+	x := h * 0xff51afd7ed558ccd
+	for range bloomK {
+		x ^= x >> 29
+		x *= 0xc4ceb9fe1a85ec53
+		bit := x >> 55 // 0..511
+		if b[bit>>6]&(1<<(bit&63)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// add adds h, growing the filter when it is full.
+func (f *bloom) add(h uint64) {
+	f.hashes = append(f.hashes, h)
+	if len(f.hashes)*bloomBits > len(f.blocks)*512 {
+		f.rebuild(max(2*len(f.hashes), bloomMinSize))
+		return
+	}
+	f.set(h)
+}
+
+func (f *bloom) set(h uint64) {
+	b := &f.blocks[(h>>32)*uint64(len(f.blocks))>>32]
+	x := h * 0xff51afd7ed558ccd
+	for range bloomK {
+		x ^= x >> 29
+		x *= 0xc4ceb9fe1a85ec53
+		bit := x >> 55
+		b[bit>>6] |= 1 << (bit & 63)
+	}
+}
+
+// rebuild sizes the filter for capacity entries and sets every hash again.
+func (f *bloom) rebuild(capacity int) {
+	f.blocks = make([]bloomBlock, (capacity*bloomBits+511)/512)
+	for _, h := range f.hashes {
+		f.set(h)
+	}
+}
+
+// size returns the filter's memory in bytes.
+func (f *bloom) size() int {
+	return len(f.blocks)*64 + cap(f.hashes)*8
 }
 
 // addKey adds a miner-script or miner-output key restored by a disconnect.
@@ -76,8 +145,7 @@ func (s *workingSet) load(bdb *badger.DB) error {
 		return nil
 	}
 	s.seed = maphash.MakeSeed()
-	s.scripts = make(map[uint64]struct{})
-	s.outputs = make(map[uint64]struct{})
+	s.scripts, s.outputs = bloom{}, bloom{}
 	err := bdb.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.PrefetchValues = false

@@ -59,6 +59,15 @@ func prefetchHashes(ctx context.Context, node *chain.Client, from, to int32) <-c
 	return out
 }
 
+// blockHashes returns the best-chain hashes of [from, to] in chunks: from the node, unless a test or
+// benchmark set hashSource.
+func (s *syncer) blockHashes(ctx context.Context, from, to int32) <-chan hashRange {
+	if s.hashSource != nil {
+		return s.hashSource(ctx, from, to)
+	}
+	return prefetchHashes(ctx, s.node, from, to)
+}
+
 // connectBlocks fetches, verifies and stores the whole blocks [from, to] with their coinbase records.
 // Storing runs in its own goroutine, one batch behind verification, so that the fetch pipeline keeps
 // flowing while a batch commits.
@@ -80,7 +89,7 @@ func (s *syncer) connectBlocks(ctx context.Context, from, to int32, res *syncRes
 	w := newBlockWriter(s, from, res)
 	v := &chain.Verifier{Params: w.p, Lookup: w.lookup}
 	err = func() error {
-		for c := range prefetchHashes(ctx, s.node, from, to) {
+		for c := range s.blockHashes(ctx, from, to) {
 			if c.err != nil {
 				return c.err
 			}

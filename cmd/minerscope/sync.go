@@ -54,6 +54,10 @@ type syncer struct {
 	progress  syncProgress
 	batchSize int
 	inFlight  int
+
+	// hashSource, when set, replaces the node's getblockhash for the full-block path (benchmarks of
+	// blocks no node serves).
+	hashSource func(ctx context.Context, from, to int32) <-chan hashRange
 }
 
 func newSyncer(node *chain.Client, db *index.DB, log *slog.Logger, p syncProgress) *syncer {
