@@ -99,6 +99,20 @@ func runDemo(ctx context.Context, g *globalOptions, opts demoOptions) (err error
 	if err := runRewards(ctx, &d, rewardsOptions{Series: "epoch"}); err != nil {
 		return err
 	}
+	section("miner outflows per epoch (0-hop: scripts paid by coinbases)")
+	if err := runOutflows(ctx, &d, outflowsOptions{Series: "epoch"}); err != nil {
+		return err
+	}
+	section("miner reserve at the tip, 0-hop and 1-hop")
+	for hops := range 2 {
+		if err := runReserve(ctx, &d, reserveOptions{AtHeight: -1, Hops: hops}); err != nil {
+			return err
+		}
+	}
+	section("the first miner outflow: block 170, Satoshi to Hal Finney")
+	if err := runFlows(ctx, &d, flowsOptions{TxID: "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16"}); err != nil {
+		return err
+	}
 	section("last 5 blocks")
 	if err := runBlocks(ctx, &d, blocksOptions{From: -5, To: -1}); err != nil {
 		return err
