@@ -174,11 +174,7 @@ func (l *LevelFlows) NetChange() btcutil.Amount {
 }
 
 // OriginFlow is the part of a block's flows owned by one origin.
-type OriginFlow struct {
-	Origin  int32
-	Change  btcutil.Amount // reserve change, negative when it shrank
-	Outflow btcutil.Amount
-}
+type OriginFlow = analysis.OriginFlow
 
 // ---- keys ----
 

@@ -22,6 +22,7 @@ type outflowsOptions struct {
 	Pools     string
 	Labels    string
 	Price     string
+	ByPool    bool
 	CSV, JSON bool
 }
 
@@ -54,6 +55,8 @@ the wider set. --from/--to take heights or UTC dates (--to DATE includes that da
 				return usagef("give exactly one of --tx and --series daily|weekly|epoch")
 			case opts.Tx && opts.Price != "":
 				return usagef("--price applies to --series")
+			case opts.ByPool && (opts.Tx || opts.Price != "" || opts.Labels != ""):
+				return usagef("--by-pool applies to --series, without --price and --labels")
 			}
 			if err := checkHops(opts.Hops); err != nil {
 				return err
@@ -77,6 +80,7 @@ the wider set. --from/--to take heights or UTC dates (--to DATE includes that da
 	f.StringVar(&opts.Pools, "pools", "", poolsFlagUsage)
 	f.StringVar(&opts.Labels, "labels", "", "CSV address,label: split outflow by destination label")
 	f.StringVar(&opts.Price, "price", "", "CSV date,price_usd: add USD figures and the Miners' Position Index")
+	f.BoolVar(&opts.ByPool, "by-pool", false, "--series per pool: outflow, net change and reserve of each pool")
 	f.BoolVar(&opts.CSV, "csv", false, "print CSV")
 	f.BoolVar(&opts.JSON, "json", false, "print JSON")
 	return cmd
@@ -99,8 +103,11 @@ func runOutflows(ctx context.Context, g *globalOptions, opts outflowsOptions) er
 	if note := fd.flowsFromNote(); note != "" {
 		fmt.Fprintln(g.stderr, note)
 	}
-	if opts.Tx {
+	switch {
+	case opts.Tx:
 		return outflowTxs(ctx, g, fd, opts, lo, hi)
+	case opts.ByPool:
+		return outflowPools(g, fd, opts, lo, hi)
 	}
 	return outflowSeries(g, fd, opts, prices, lo, hi)
 }
@@ -406,4 +413,68 @@ func centsString(c int64) string {
 		sign, c = "-", -c
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+}
+
+// outflowPoolJSON is one row of `outflows --series X --by-pool`.
+type outflowPoolJSON struct {
+	Period       string `json:"period"`
+	Pool         string `json:"pool"`
+	OutflowSat   int64  `json:"outflow_sat"`
+	NetChangeSat int64  `json:"net_change_sat"`
+	ReserveSat   int64  `json:"reserve_sat"`
+}
+
+var outflowPoolHeader = []string{"period", "pool", "outflow_sat", "net_change_sat", "reserve_sat"}
+
+// outflowPools prints outflow, net change and reserve per period and pool. Like the series, it is computed
+// over the whole index and then cut to the periods holding blocks lo..hi.
+func outflowPools(g *globalOptions, fd *flowData, opts outflowsOptions, lo, hi int32) error {
+	recs, err := fd.db.BlockFlows(fd.lo, fd.hi)
+	if err != nil {
+		return err
+	}
+	blocks := make([]analysis.BlockOriginFlows, len(recs))
+	keep := map[string]bool{}
+	for i := range recs {
+		blocks[i] = analysis.BlockOriginFlows{Height: recs[i].Height, Time: recs[i].Time,
+			Origins: recs[i].Levels[opts.Hops].Origins}
+		if recs[i].Height >= lo && recs[i].Height <= hi {
+			label, err := analysis.PeriodLabel(fd.p, opts.Series, recs[i].Height, recs[i].Time)
+			if err != nil {
+				return err
+			}
+			keep[label] = true
+		}
+	}
+	pts, err := analysis.PoolFlowSeries(fd.p, blocks, opts.Series, fd.pool)
+	if err != nil {
+		return err
+	}
+	var out []outflowPoolJSON
+	for _, p := range pts {
+		if keep[p.Label] {
+			out = append(out, outflowPoolJSON{Period: p.Label, Pool: p.Pool, OutflowSat: int64(p.Outflow),
+				NetChangeSat: int64(p.NetChange), ReserveSat: int64(p.Reserve)})
+		}
+	}
+	switch {
+	case opts.JSON:
+		if out == nil {
+			out = []outflowPoolJSON{}
+		}
+		return writeJSON(g.stdout, out)
+	case opts.CSV:
+		recs := make([][]string, len(out))
+		for i, r := range out {
+			recs[i] = []string{r.Period, r.Pool, itoa(r.OutflowSat), itoa(r.NetChangeSat), itoa(r.ReserveSat)}
+		}
+		return writeCSV(g.stdout, outflowPoolHeader, recs)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "period\tpool\toutflow\tnet change\treserve")
+	for _, r := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Period, r.Pool, btcString(r.OutflowSat), btcString(r.NetChangeSat),
+			btcString(r.ReserveSat))
+	}
+	return tw.Flush()
 }
