@@ -333,3 +333,68 @@ func (db *DB) scanHeights(prefix byte, from, to int32, fn func(int32, []byte) er
 		return nil
 	})
 }
+
+// FlowStats summarises the miner-flow keyspaces.
+type FlowStats struct {
+	Scripts       [2]int            // miner scripts whose level is 0, 1
+	Outputs       [2]int            // unspent miner outputs whose level is 0, 1
+	Value         [2]btcutil.Amount // their value
+	FlowTxs       int               // transactions spending a miner output
+	MissingValues int               // of those, how many still lack non-miner input values
+}
+
+// FlowStats counts the miner scripts, unspent miner outputs (with their
+// value) and flow transactions. The reserve at the tip at level L is the
+// value of the outputs of level <= L.
+func (db *DB) FlowStats() (FlowStats, error) {
+	var st FlowStats
+	err := db.view(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		count := func(prefix byte, fn func(*badger.Item) error) error {
+			opts.Prefix = []byte{prefix}
+			it := txn.NewIterator(opts)
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				if err := fn(it.Item()); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		err := count(scriptPrefix, func(item *badger.Item) error {
+			return item.Value(func(v []byte) error {
+				if len(v) == 0 || v[0] > 1 {
+					return fmt.Errorf("%w: miner script record %x", ErrCorrupt, v)
+				}
+				st.Scripts[v[0]]++
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		err = count(utxoPrefix, func(item *badger.Item) error {
+			op, ok := keyOutpoint(item.Key())
+			if !ok {
+				return fmt.Errorf("%w: miner output key %x", ErrCorrupt, item.Key())
+			}
+			return item.Value(func(v []byte) error {
+				u, err := deserializeUTXO(op, v)
+				if err == nil {
+					st.Outputs[u.Level]++
+					st.Value[u.Level] += u.Value
+				}
+				return err
+			})
+		})
+		if err != nil {
+			return err
+		}
+		if err := count(flowTxPrefix, func(*badger.Item) error { st.FlowTxs++; return nil }); err != nil {
+			return err
+		}
+		return count(needValuesPrefix, func(*badger.Item) error { st.MissingValues++; return nil })
+	})
+	return st, err
+}

@@ -32,6 +32,21 @@ type statusReport struct {
 	NodeIBD      bool   `json:"node_initial_block_download"`
 	BehindBlocks *int32 `json:"behind_blocks,omitempty"`
 	NodeError    string `json:"node_error,omitempty"`
+
+	// Miner flows, for an index with full blocks.
+	Flows *statusFlows `json:"miner_flows,omitempty"`
+}
+
+// statusFlows summarises the miner-flow index.
+type statusFlows struct {
+	Scripts0      int   `json:"scripts_0hop"`
+	Scripts1      int   `json:"scripts_1hop"` // including the 0-hop ones
+	Outputs0      int   `json:"unspent_outputs_0hop"`
+	Outputs1      int   `json:"unspent_outputs_1hop"` // including the 0-hop ones
+	Reserve0Sat   int64 `json:"reserve_0hop_sat"`
+	Reserve1Sat   int64 `json:"reserve_1hop_sat"`
+	FlowTxs       int   `json:"spending_txs"`
+	MissingValues int   `json:"txs_missing_input_values"`
 }
 
 func newStatusCommand(g *globalOptions) *cobra.Command {
@@ -86,6 +101,13 @@ func runStatus(ctx context.Context, g *globalOptions, opts statusOptions) error 
 	rep.Headers = int64(db.Count())
 	if from, full := db.BlocksFrom(); full {
 		rep.FullBlocks, rep.BlocksFrom = true, &from
+		st, err := db.FlowStats()
+		if err != nil {
+			return err
+		}
+		rep.Flows = &statusFlows{Scripts0: st.Scripts[0], Scripts1: st.Scripts[0] + st.Scripts[1],
+			Outputs0: st.Outputs[0], Outputs1: st.Outputs[0] + st.Outputs[1], Reserve0Sat: int64(st.Value[0]),
+			Reserve1Sat: int64(st.Value[0] + st.Value[1]), FlowTxs: st.FlowTxs, MissingValues: st.MissingValues}
 	}
 	lsm, vlog := db.Size()
 	rep.SizeBytes = lsm + vlog
@@ -107,6 +129,16 @@ func runStatus(ctx context.Context, g *globalOptions, opts statusOptions) error 
 		fmt.Fprintf(tw, "blocks\tfull blocks (coinbase records) from height %d\n", *rep.BlocksFrom)
 	} else {
 		fmt.Fprintf(tw, "blocks\theaders only\n")
+	}
+	if f := rep.Flows; f != nil {
+		fmt.Fprintf(tw, "miner scripts\t%d 0-hop, %d 1-hop\n", f.Scripts0, f.Scripts1)
+		fmt.Fprintf(tw, "miner outputs\t%d 0-hop holding %s, %d 1-hop holding %s\n", f.Outputs0,
+			btcString(f.Reserve0Sat), f.Outputs1, btcString(f.Reserve1Sat))
+		fmt.Fprintf(tw, "spending txs\t%d", f.FlowTxs)
+		if f.MissingValues > 0 {
+			fmt.Fprintf(tw, " (%d without their other inputs' values: node without txindex)", f.MissingValues)
+		}
+		fmt.Fprintln(tw)
 	}
 	fmt.Fprintf(tw, "index size\t%s\n", humanize.IBytes(uint64(rep.SizeBytes)))
 	if rep.NodeError != "" {
