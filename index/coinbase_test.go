@@ -7,11 +7,11 @@ import (
 	"errors"
 	"math/rand/v2"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 	"github.com/minerscope/minerscope/analysis"
 )
 
@@ -270,6 +270,11 @@ func TestCoinbaseDisconnectReconnect(t *testing.T) {
 	}
 	full := Dump(t, db)
 	checkUndoOfFullBlock(t, full, 1500)
+	blocks := make([]*wire.MsgBlock, 0, n-from)
+	for _, d := range data[from:] {
+		blocks = append(blocks, d.Block)
+	}
+	checkFlowModel(t, db, refModel(from, blocks), from, n-1)
 
 	for _, k := range []int{1, 2, 17, 500, 2000, 2999} {
 		for i := 0; i < k; i++ {
@@ -297,14 +302,38 @@ func TestCoinbaseDisconnectReconnect(t *testing.T) {
 	DiffDumps(t, empty, Dump(t, db))
 }
 
-// checkUndoOfFullBlock checks the undo record of a block with a coinbase
-// record: 93 bytes, its last entry the coinbase key, absent before.
+// checkUndoOfFullBlock checks the undo record of the block at h, whose
+// only transaction is a coinbase paying one key no earlier full block paid
+// (checked on the raw block by the caller's choice of h): its entries are,
+// in the order the block writes them, the header and hash rows (absent
+// before), the tip (the previous block), the coinbase record, the
+// coinbase's miner output, its miner script and the block's flow totals
+// (all absent before), encoded as keys.go documents and built here from
+// the raw blocks.
 func checkUndoOfFullBlock(t *testing.T, kv map[string]string, h int32) {
 	t.Helper()
-	undo := kv["\x04"+be32(h)]
-	entry := "\x05\x05" + be32(h) + "\x00"
-	if len(undo) != 93 || undo[0] != 4 || !strings.HasSuffix(undo, entry) {
-		t.Fatalf("undo record at %d = %x (%d bytes)", h, undo, len(undo))
+	raw := rawMainnetBlocks(t)
+	cb := parseRawCoinbase(t, raw[h])
+	if cb.txCount != 1 || len(cb.values) != 1 {
+		t.Fatalf("block %d has %d transactions, %d coinbase outputs; want 1, 1", h,
+			cb.txCount, len(cb.values))
+	}
+	hash, prev := dsha(raw[h][:80]), dsha(raw[h-1][:80])
+	tipKey, prevTip := "\x01tip", be32(h-1)+string(prev[:])
+
+	undo := []byte{7}
+	undo = appendAbsent(undo, "\x02"+be32(h))
+	undo = appendAbsent(undo, "\x03"+string(hash[:]))
+	undo = append(undo, byte(len(tipKey)))
+	undo = append(undo, tipKey...)
+	undo = append(undo, 1, byte(len(prevTip)))
+	undo = append(undo, prevTip...)
+	undo = appendAbsent(undo, "\x05"+be32(h))
+	undo = appendAbsent(undo, "\x07"+string(cb.txid[:])+be32(0))
+	undo = appendAbsent(undo, "\x06"+string(cb.scripts[0]))
+	undo = appendAbsent(undo, "\x09"+be32(h))
+	if got := kv["\x04"+be32(h)]; got != string(undo) {
+		t.Fatalf("undo record at %d =\n%x\nwant\n%x", h, got, undo)
 	}
 }
 

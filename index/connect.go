@@ -230,7 +230,7 @@ func checkBody(height int32, b *BlockData) (blockBody, error) {
 			"transactions, or neither", ErrBlockData, height)
 	case len(b.Block.Transactions) == 0:
 		return blockBody{}, fmt.Errorf("%w: block %d has no transactions", ErrBlockData, height)
-	case b.Block.Header != b.Header:
+	case !sameHeader(&b.Block.Header, &b.Header):
 		return blockBody{}, fmt.Errorf("%w: block %d: the transactions are of another block",
 			ErrBlockData, height)
 	}
@@ -246,6 +246,15 @@ func checkBody(height int32, b *BlockData) (blockBody, error) {
 			"block's first transaction", ErrBlockData, height)
 	}
 	return blockBody{blk: b.Block, ids: ids}, nil
+}
+
+// sameHeader reports whether a and b serialize to the same 80 bytes. It
+// compares timestamps by their Unix seconds: == on time.Time also compares
+// the location, so the same header decoded by wire (local time) and kept
+// in UTC would differ.
+func sameHeader(a, b *wire.BlockHeader) bool {
+	return a.Version == b.Version && a.PrevBlock == b.PrevBlock && a.MerkleRoot == b.MerkleRoot &&
+		a.Timestamp.Unix() == b.Timestamp.Unix() && a.Bits == b.Bits && a.Nonce == b.Nonce
 }
 
 // connect adds one block: its header rows, whatever extra writes, the tip and

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"testing"
@@ -79,13 +80,20 @@ func (m *refFlows) connect(height int32, blk *wire.MsgBlock) {
 	}
 	for i, tx := range blk.Transactions {
 		if i == 0 {
-			m.coinbase(height, tx, &lv)
+			// Consensus never adds the genesis coinbase to the UTXO set:
+			// it is no spendable output, so no miner output.
+			if height > 0 {
+				m.coinbase(height, tx, &lv)
+			}
 			continue
 		}
 		m.tx(height, int32(i), tx, &lv)
 	}
 
-	rec := BlockFlows{Height: height}
+	rec := BlockFlows{Height: height, Time: blk.Header.Timestamp.Unix()}
+	for _, out := range blk.Transactions[0].TxOut {
+		rec.Revenue += btcutil.Amount(out.Value)
+	}
 	for l := range lv {
 		v := &lv[l]
 		rec.Levels[l] = LevelFlows{
@@ -266,6 +274,23 @@ func (m *refFlows) minerScripts() map[string]MinerScript {
 	return out
 }
 
+// setValues records the values the node gave for the other inputs of the
+// flow transaction at height/index, as SetInputValues does.
+func (m *refFlows) setValues(height, index int32, vs ...btcutil.Amount) {
+	for i := range m.txs {
+		tx := &m.txs[i]
+		if tx.Height != height || tx.Index != index {
+			continue
+		}
+		for j := range tx.Inputs {
+			if !tx.Inputs[j].Known {
+				tx.Inputs[j].Value, tx.Inputs[j].Known = vs[0], true
+				vs = vs[1:]
+			}
+		}
+	}
+}
+
 // needValues returns how many of the model's flow transactions have an
 // input that is not a miner output.
 func (m *refFlows) needValues() int {
@@ -307,7 +332,55 @@ func checkFlowModel(t testing.TB, db *DB, m *refFlows, from, to int32) {
 
 	checkScripts(t, db, m.minerScripts())
 	checkFlowTxs(t, db, from, to, m.txs)
+	checkMissingValues(t, db, m)
 	checkReserve(t, db, from, to)
+
+	var want FlowStats
+	for _, s := range m.scripts {
+		want.Scripts[s.level]++
+	}
+	for _, o := range m.utxos {
+		want.Outputs[o.Level]++
+		want.Value[o.Level] += o.Value
+	}
+	want.FlowTxs, want.MissingValues = len(m.txs), m.needValues()
+	if st, err := db.FlowStats(); err != nil || st != want {
+		t.Fatalf("FlowStats = %+v, %v; want %+v", st, err, want)
+	}
+}
+
+// checkMissingValues compares the flow transactions whose other input
+// values the index asks for with those of the model that have such inputs.
+func checkMissingValues(t testing.TB, db *DB, m *refFlows) {
+	t.Helper()
+	var want []InputRef
+	for _, tx := range m.txs {
+		ref := InputRef{Height: tx.Height, Index: tx.Index, TxID: tx.TxID}
+		for _, in := range tx.Inputs {
+			if !in.Known {
+				ref.PrevOuts = append(ref.PrevOuts, in.PrevOut)
+			}
+		}
+		if ref.PrevOuts != nil {
+			want = append(want, ref)
+		}
+	}
+	same := func(a, b InputRef) bool {
+		return a.Height == b.Height && a.Index == b.Index && a.TxID == b.TxID &&
+			slices.Equal(a.PrevOuts, b.PrevOuts)
+	}
+	got, err := db.MissingInputValues(math.MaxInt)
+	if err != nil || !slices.EqualFunc(got, want, same) {
+		t.Fatalf("MissingInputValues = %+v, %v; want %+v", got, err, want)
+	}
+	if n, err := db.MissingInputValuesCount(); n != len(want) || err != nil {
+		t.Fatalf("MissingInputValuesCount = %d, %v; want %d", n, err, len(want))
+	}
+	if len(want) > 1 {
+		if got, err := db.MissingInputValues(1); err != nil || len(got) != 1 || !same(got[0], want[0]) {
+			t.Fatalf("MissingInputValues(1) = %+v, %v; want %+v", got, err, want[:1])
+		}
+	}
 }
 
 // equalBlockFlows compares two block records, an empty origin list equal

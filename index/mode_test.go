@@ -2,10 +2,12 @@ package index
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/dgraph-io/badger/v4"
 	"github.com/minerscope/minerscope/analysis"
@@ -139,13 +141,18 @@ func TestConnectBlocksRules(t *testing.T) {
 	before := Dump(t, db)
 	good := blocksFor(all, mode, 12)[3:]
 
-	// edit returns a copy of good with block i changed by f.
+	// edit returns a copy of good with block i changed by f; the block
+	// itself is a shallow copy, whose header f may change.
 	edit := func(i int, f func(b *BlockData)) []BlockData {
 		blocks := append([]BlockData(nil), good...)
 		if blocks[i].Coinbase != nil {
 			rec := *blocks[i].Coinbase
 			rec.Outputs = append([]analysis.CoinbaseOutput(nil), rec.Outputs...)
 			blocks[i].Coinbase = &rec
+		}
+		if blocks[i].Block != nil {
+			blk := *blocks[i].Block
+			blocks[i].Block = &blk
 		}
 		f(&blocks[i])
 		return blocks
@@ -156,12 +163,30 @@ func TestConnectBlocksRules(t *testing.T) {
 		want   error
 		msg    string
 	}{
-		{"record below blocks_from", edit(0, func(b *BlockData) { b.Coinbase = all[3].Coinbase }),
-			ErrBlockData, "keeps full blocks only from height 5"},
-		{"no record at blocks_from", edit(2, func(b *BlockData) { b.Coinbase = nil }),
+		{"record below blocks_from", edit(0, func(b *BlockData) {
+			b.Coinbase, b.Block = all[3].Coinbase, all[3].Block
+		}), ErrBlockData, "keeps full blocks only from height 5"},
+		{"no record at blocks_from", edit(2, func(b *BlockData) { b.Coinbase, b.Block = nil, nil }),
 			ErrBlockData, "has no coinbase record"},
-		{"no record above blocks_from", edit(8, func(b *BlockData) { b.Coinbase = nil }),
+		{"no record above blocks_from", edit(8, func(b *BlockData) { b.Coinbase, b.Block = nil, nil }),
 			ErrBlockData, "at height 11 has no coinbase record"},
+		{"record without its block", edit(4, func(b *BlockData) { b.Block = nil }),
+			ErrBlockData, "block 7 must have both its coinbase record and its transactions"},
+		{"block without its record", edit(4, func(b *BlockData) { b.Coinbase = nil }),
+			ErrBlockData, "block 7 must have both its coinbase record and its transactions"},
+		{"block below blocks_from", edit(0, func(b *BlockData) { b.Block = all[3].Block }),
+			ErrBlockData, "block 3 must have both"},
+		{"block of another height", edit(4, func(b *BlockData) { b.Block = all[8].Block }),
+			ErrBlockData, "block 7: the transactions are of another block"},
+		{"record of another block", edit(4, func(b *BlockData) { b.Coinbase = all[8].Coinbase }),
+			ErrBlockData, "block 7: the coinbase record is not that of the block's first transaction"},
+		{"txids of another block", edit(4, func(b *BlockData) {
+			b.TxIDs = []chainhash.Hash{all[8].Block.Transactions[0].TxHash()}
+		}), ErrBlockData, "block 7: the coinbase record is not that of the block's first transaction"},
+		{"too few txids", edit(4, func(b *BlockData) { b.TxIDs = []chainhash.Hash{} }),
+			ErrBlockData, "block 7: the coinbase record is not that of the block's first transaction"},
+		{"block with no transactions", edit(4, func(b *BlockData) { b.Block.Transactions = nil }),
+			ErrBlockData, "block 7 has no transactions"},
 		{"reward is not the sum", edit(4, func(b *BlockData) { b.Coinbase.Reward++ }),
 			ErrBlockData, "not the sum of the outputs"},
 		{"wrong subsidy", edit(4, func(b *BlockData) {
@@ -176,8 +201,10 @@ func TestConnectBlocksRules(t *testing.T) {
 		}), ErrBlockData, "output 0 has value -1"},
 		{"no transactions", edit(4, func(b *BlockData) { b.Coinbase.TxCount = 0 }),
 			ErrBlockData, "0 transactions"},
-		{"broken link", edit(6, func(b *BlockData) { b.Header.Nonce++ }),
-			ErrNotOnTip, "previous block"},
+		{"broken link", edit(6, func(b *BlockData) {
+			b.Header.Nonce++
+			b.Block.Header = b.Header
+		}), ErrNotOnTip, "previous block"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,8 +264,10 @@ func TestConnectBlocksMatchesConnectHeaders(t *testing.T) {
 
 // TestMigrationFromV1 builds a schema 1 index with the schema 1 code path
 // (the migration list stopping at version 1: no blocks_from, no coinbase
-// keyspace), opens it with the current code and checks it became a schema 2
-// headers-only index that refuses to keep full blocks for the heights it has.
+// keyspace), opens it with the current code and checks it became a
+// headers-only index of the latest schema (through 2 and 3, where a
+// headers-only index needs nothing) that refuses to keep full blocks for
+// the heights it has.
 func TestMigrationFromV1(t *testing.T) {
 	all := MainnetBlockData(t, 0)
 	dir := t.TempDir()
@@ -263,7 +292,7 @@ func TestMigrationFromV1(t *testing.T) {
 	}
 	defer mustClose(t, db)
 
-	want["\x01schema"] = be32(2)
+	want["\x01schema"] = be32(int32(latestVersion(migrations)))
 	DiffDumps(t, want, Dump(t, db))
 	checkMode(t, db, blockMode{})
 
@@ -305,6 +334,99 @@ func TestMigrationFromEmptyV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	ConnectBlocks(t, db, MainnetBlockData(t, 0)[:3])
+}
+
+// TestMigrationFromV2 builds schema 2 indexes with the schema 2 code path
+// (the migration list stopping at version 2) and opens them with the
+// current code. An empty or headers-only one becomes a schema 3 index,
+// unchanged but for its version, that keeps full blocks with their flows
+// above its tip. One that keeps full blocks lacks the flows, which need
+// every block again: it is refused with ErrNeedsRebuild and a message
+// saying how to rebuild, and left as it was.
+func TestMigrationFromV2(t *testing.T) {
+	all := MainnetBlockData(t, 0)
+	build := func(t *testing.T, mode blockMode, n int) string {
+		dir := t.TempDir()
+		v2, err := open(dir, analysis.Mainnet, Options{}, migrations[:2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v2.SetBlocksFrom(mode.from, mode.full); err != nil {
+			t.Fatal(err)
+		}
+		ConnectBlocks(t, v2, blocksFor(all, mode, n))
+		// Schema 2 wrote no flows: drop those today's code wrote.
+		err = v2.bdb.DropPrefix([]byte{scriptPrefix}, []byte{utxoPrefix}, []byte{flowTxPrefix},
+			[]byte{blockFlowsPrefix}, []byte{txidPrefix}, []byte{needValuesPrefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kv := Dump(t, v2); kv["\x01schema"] != be32(2) || len(flowRowCounts(kv)) != 0 {
+			t.Fatalf("schema 2 index: schema %x, flow rows %v", kv["\x01schema"], flowRowCounts(kv))
+		}
+		mustClose(t, v2)
+		return dir
+	}
+	latest := be32(int32(latestVersion(migrations)))
+
+	for _, n := range []int{0, 100} {
+		t.Run(fmt.Sprintf("headers-only, %d headers", n), func(t *testing.T) {
+			dir := build(t, blockMode{}, n)
+			db, err := open(dir, analysis.Mainnet, Options{}, migrations[:2])
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Dump(t, db)
+			mustClose(t, db)
+
+			if _, _, err := OpenExisting(dir); !errors.Is(err, ErrSchemaTooOld) {
+				t.Fatalf("read-only open of schema 2: %v, want ErrSchemaTooOld", err)
+			}
+			if db, err = Open(dir, analysis.Mainnet, Options{}); err != nil {
+				t.Fatalf("open schema 2: %v", err)
+			}
+			defer mustClose(t, db)
+			want["\x01schema"] = latest
+			DiffDumps(t, want, Dump(t, db))
+			checkMode(t, db, blockMode{})
+
+			if err := db.SetBlocksFrom(int32(n), true); err != nil {
+				t.Fatal(err)
+			}
+			ConnectBlocks(t, db, blocksFor(all, blockMode{full: true, from: int32(n)}, n+200)[n:])
+			var blocks []*wire.MsgBlock
+			for _, d := range all[n : n+200] {
+				blocks = append(blocks, d.Block)
+			}
+			checkFlowModel(t, db, refModel(int32(n), blocks), int32(n), int32(n+199))
+		})
+	}
+
+	for _, mode := range []blockMode{{full: true, from: 0}, {full: true, from: 60}, {full: true, from: 1000}} {
+		t.Run(fmt.Sprintf("full from %d, 100 blocks", mode.from), func(t *testing.T) {
+			dir := build(t, mode, 100)
+			db, err := open(dir, analysis.Mainnet, Options{}, migrations[:2])
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Dump(t, db)
+			mustClose(t, db)
+
+			_, err = Open(dir, analysis.Mainnet, Options{})
+			if !errors.Is(err, ErrNeedsRebuild) || !strings.Contains(err.Error(), "run `minerscope index` to rebuild it") {
+				t.Fatalf("open schema 2 with full blocks: %v, want ErrNeedsRebuild", err)
+			}
+			if _, _, err := OpenExisting(dir); !errors.Is(err, ErrSchemaTooOld) {
+				t.Fatalf("read-only open of schema 2: %v, want ErrSchemaTooOld", err)
+			}
+			db, err = open(dir, analysis.Mainnet, Options{}, migrations[:2])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer mustClose(t, db)
+			DiffDumps(t, want, Dump(t, db))
+		})
+	}
 }
 
 // TestCorruptCoinbaseRows checks that open notices coinbase records and a
