@@ -375,25 +375,33 @@ func serializeFlowTx(tx *FlowTx) []byte {
 
 func deserializeFlowTx(height, index int32, b []byte) (FlowTx, error) {
 	tx := FlowTx{Height: height, Index: index}
-	corrupt := fmt.Errorf("%w: flow transaction record at height %d index %d", ErrCorrupt, height, index)
+	tx, ok := decodeFlowTx(tx, b)
+	if !ok {
+		return tx, fmt.Errorf("%w: flow transaction record at height %d index %d", ErrCorrupt, height, index)
+	}
+	return tx, nil
+}
+
+// decodeFlowTx decodes the value of a flow transaction record into tx.
+func decodeFlowTx(tx FlowTx, b []byte) (FlowTx, bool) {
 	r := &valueReader{b: b}
 	var ok bool
 	if tx.TxID, ok = r.hash(); !ok {
-		return tx, corrupt
+		return tx, false
 	}
 	n, ok := r.uvarint()
 	if !ok || n > uint64(len(r.b)) {
-		return tx, corrupt
+		return tx, false
 	}
 	tx.Inputs = make([]FlowTxInput, n)
 	for i := range tx.Inputs {
 		in := &tx.Inputs[i]
 		in.Origin = -1
 		if in.PrevOut, ok = r.outpoint(); !ok {
-			return tx, corrupt
+			return tx, false
 		}
 		if in.Level, ok = r.level(true); !ok {
-			return tx, corrupt
+			return tx, false
 		}
 		if in.Level == analysis.NotMiner {
 			continue
@@ -403,11 +411,11 @@ func deserializeFlowTx(height, index int32, b []byte) (FlowTx, error) {
 		in.Origin, ok1 = r.height()
 		in.Value, ok2 = r.amount()
 		if !ok1 || !ok2 || in.Origin < 0 {
-			return tx, corrupt
+			return tx, false
 		}
 	}
 	if n, ok = r.uvarint(); !ok || n > uint64(len(r.b)) {
-		return tx, corrupt
+		return tx, false
 	}
 	tx.Outputs = make([]FlowTxOutput, n)
 	for i := range tx.Outputs {
@@ -417,21 +425,18 @@ func deserializeFlowTx(height, index int32, b []byte) (FlowTx, error) {
 		o.Value, ok1 = r.amount()
 		o.Level, ok2 = r.level(true)
 		if !ok1 || !ok2 {
-			return tx, corrupt
+			return tx, false
 		}
 		if o.Level != analysis.NotMiner {
 			if o.Origin, ok = r.height(); !ok || o.Origin < 0 {
-				return tx, corrupt
+				return tx, false
 			}
 		}
 		if o.Script, ok = r.bytes(); !ok {
-			return tx, corrupt
+			return tx, false
 		}
 	}
-	if len(r.b) != 0 {
-		return tx, corrupt
-	}
-	return tx, nil
+	return tx, len(r.b) == 0
 }
 
 // serializeValues encodes the values of a transaction's non-miner inputs.
@@ -480,16 +485,23 @@ func serializeBlockFlows(f *BlockFlows) []byte {
 }
 
 func deserializeBlockFlows(height int32, b []byte) (BlockFlows, error) {
-	f := BlockFlows{Height: height}
-	corrupt := fmt.Errorf("%w: block flows record at height %d", ErrCorrupt, height)
+	f, ok := decodeBlockFlows(BlockFlows{Height: height}, b)
+	if !ok {
+		return f, fmt.Errorf("%w: block flows record at height %d", ErrCorrupt, height)
+	}
+	return f, nil
+}
+
+// decodeBlockFlows decodes the value of a block flows record into f.
+func decodeBlockFlows(f BlockFlows, b []byte) (BlockFlows, bool) {
 	if len(b) < 4 {
-		return f, corrupt
+		return f, false
 	}
 	f.Time = int64(binary.BigEndian.Uint32(b))
 	r := &valueReader{b: b[4:]}
 	var ok bool
 	if f.Revenue, ok = r.amount(); !ok {
-		return f, corrupt
+		return f, false
 	}
 	for l := range f.Levels {
 		lv := &f.Levels[l]
@@ -497,16 +509,16 @@ func deserializeBlockFlows(height int32, b []byte) (BlockFlows, error) {
 			&lv.Internal, &lv.MinerFee, &lv.Lost} {
 			var ok bool
 			if *a, ok = r.amount(); !ok {
-				return f, corrupt
+				return f, false
 			}
 		}
 		n, ok := r.uvarint()
 		if !ok || n > math.MaxInt32 {
-			return f, corrupt
+			return f, false
 		}
 		lv.SpendingTxs = int32(n)
 		if n, ok = r.uvarint(); !ok || n > uint64(len(r.b)) {
-			return f, corrupt
+			return f, false
 		}
 		lv.Origins = make([]OriginFlow, n)
 		for i := range lv.Origins {
@@ -515,18 +527,15 @@ func deserializeBlockFlows(height int32, b []byte) (BlockFlows, error) {
 			o.Origin, ok1 = r.height()
 			c, n := binary.Varint(r.b)
 			if n <= 0 {
-				return f, corrupt
+				return f, false
 			}
 			r.b = r.b[n:]
 			o.Change = btcutil.Amount(c)
 			o.Outflow, ok3 = r.amount()
 			if !ok1 || !ok3 || o.Origin < 0 {
-				return f, corrupt
+				return f, false
 			}
 		}
 	}
-	if len(r.b) != 0 {
-		return f, corrupt
-	}
-	return f, nil
+	return f, len(r.b) == 0
 }

@@ -15,6 +15,9 @@ import (
 // order. Heights without full block data have no totals and are skipped.
 func (db *DB) BlockFlows(from, to int32) ([]BlockFlows, error) {
 	var out []BlockFlows
+	if to >= from {
+		out = make([]BlockFlows, 0, min(int(to-from)+1, 1<<20))
+	}
 	err := db.scanHeights(blockFlowsPrefix, from, to, func(height int32, v []byte) error {
 		f, err := deserializeBlockFlows(height, v)
 		if err == nil {
@@ -30,6 +33,7 @@ func (db *DB) BlockFlows(from, to int32) ([]BlockFlows, error) {
 func (db *DB) FlowTxs(from, to int32, fn func(*FlowTx) error) error {
 	return db.view(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
 		opts.Prefix = []byte{flowTxPrefix}
 		it := txn.NewIterator(opts)
 		defer it.Close()
@@ -244,6 +248,7 @@ func (db *DB) SetInputValues(height, index int32, txid chainhash.Hash, vs []btcu
 func (db *DB) MinerOutputs(fn func(*MinerOutput) error) error {
 	return db.view(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
 		opts.Prefix = []byte{utxoPrefix}
 		it := txn.NewIterator(opts)
 		defer it.Close()
@@ -317,6 +322,7 @@ func (db *DB) MinerScriptCount() (level1, level0 int, err error) {
 func (db *DB) scanHeights(prefix byte, from, to int32, fn func(int32, []byte) error) error {
 	return db.view(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false // values are small and in the LSM tree
 		opts.Prefix = []byte{prefix}
 		it := txn.NewIterator(opts)
 		defer it.Close()

@@ -297,7 +297,7 @@ func (f *flowBlock) account(tx *FlowTx) error {
 	for l := range f.totals {
 		fl, err := tx.Flow(l)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrBlockData, err)
 		}
 		t := &f.totals[l]
 		t.OtherInflow += fl.Inflow

@@ -90,8 +90,10 @@ import (
 // that was present gets its previous value back. The tip record is one of the
 // keys, so replaying the undo record also moves the tip back. For a header-only
 // block the undo value is 1 + 3 entries (header key, hash key: absent; tip key:
-// previous tip or absent), 86 bytes; a block with a coinbase record adds a
-// fourth entry (coinbase key: absent), 93 bytes.
+// previous tip or absent), 86 bytes; a full block adds an entry for its
+// coinbase record, its block flow totals and every miner script, miner
+// output, flow transaction and marker it writes or deletes (a 2009 block with
+// only a coinbase: 7 entries).
 //
 // Coinbase record by height (prefix 0x05, schema 2): what the index keeps of a
 // block besides its header, an analysis.CoinbaseRecord. Written only for

@@ -402,7 +402,26 @@ func TestMigrationFromV2(t *testing.T) {
 		})
 	}
 
-	for _, mode := range []blockMode{{full: true, from: 0}, {full: true, from: 60}, {full: true, from: 1000}} {
+	// Full blocks kept from above the tip: no block lacks its flows yet, so it migrates and indexes them.
+	t.Run("full from 1000, 100 blocks", func(t *testing.T) {
+		mode := blockMode{full: true, from: 1000}
+		dir := build(t, mode, 100)
+		db, err := open(dir, analysis.Mainnet, Options{}, migrations[:2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Dump(t, db)
+		mustClose(t, db)
+		if db, err = Open(dir, analysis.Mainnet, Options{}); err != nil {
+			t.Fatalf("open schema 2 with blocks_from above the tip: %v", err)
+		}
+		defer mustClose(t, db)
+		want["\x01schema"] = latest
+		DiffDumps(t, want, Dump(t, db))
+		checkMode(t, db, mode)
+	})
+
+	for _, mode := range []blockMode{{full: true, from: 0}, {full: true, from: 60}} {
 		t.Run(fmt.Sprintf("full from %d, 100 blocks", mode.from), func(t *testing.T) {
 			dir := build(t, mode, 100)
 			db, err := open(dir, analysis.Mainnet, Options{}, migrations[:2])

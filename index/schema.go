@@ -32,15 +32,14 @@ var migrations = []migration{
 		"transactions, block totals)", run: migrateFlows},
 }
 
-// migrateFlows upgrades a schema 2 index to schema 3. A headers-only index
-// needs nothing. An index with full blocks lacks the miner flows, which need
-// every block again from the node: it is refused with ErrNeedsRebuild
-// rather than opened with flows missing.
+// migrateFlows upgrades a schema 2 index to schema 3. An index holding no
+// full block yet (headers only, or blocks_from above the tip) needs
+// nothing. One with full blocks lacks their miner flows, which need every
+// block again from the node: it is refused with ErrNeedsRebuild rather than
+// opened with flows missing.
 func migrateFlows(bdb *badger.DB) error {
 	return bdb.View(func(txn *badger.Txn) error {
-		if _, ok, err := dbFetch(txn, blocksFromKey); err != nil {
-			return err
-		} else if !ok {
+		if !dbHasKeyFrom(txn, coinbasePrefix, 0) {
 			return nil
 		}
 		return fmt.Errorf("%w: it keeps full blocks but was built by a minerscope "+

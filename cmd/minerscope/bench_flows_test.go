@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -208,17 +209,8 @@ func BenchmarkSyntheticFlows(b *testing.B) {
 	}
 	baseline := time.Since(start)
 
-	if path := os.Getenv("MINERSCOPE_BENCH_CPUPROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			b.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	stop := startBenchProfile(b)
+	defer stop()
 	// Full: the sync's own block path over the same source.
 	s := newSyncer(nil, db, nil, nil)
 	s.blocks = src
@@ -248,6 +240,26 @@ func BenchmarkSyntheticFlows(b *testing.B) {
 	b.ReportMetric(float64(size)/(1<<20), "raw_MiB")
 }
 
+// startBenchProfile writes a CPU profile of the timed part of a benchmark to $MINERSCOPE_BENCH_CPUPROFILE
+// (go test's -cpuprofile would include the setup) and returns the function that stops it.
+func startBenchProfile(b *testing.B) func() {
+	path := os.Getenv("MINERSCOPE_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
 // residentKB returns the process's resident set size from /proc (0 where there is none).
 func residentKB() int {
 	b, err := os.ReadFile("/proc/self/status")
@@ -261,4 +273,84 @@ func residentKB() int {
 		}
 	}
 	return 0
+}
+
+// BenchmarkFlowSeriesExport measures `outflows --series daily --csv` over an index of mainnet length:
+// 925,000 small synthetic blocks (a coinbase to one of ten pool scripts; every tenth block also spends an
+// older coinbase, 30% out and the rest back to the pool), built once per run (about a minute, not timed).
+// Each iteration opens the index read-only, reads every block's flow totals, computes the daily series
+// and writes the CSV. Target: under 1 s.
+//
+//	go test ./cmd/minerscope -run '^$' -bench FlowSeriesExport -benchtime 5x
+func BenchmarkFlowSeriesExport(b *testing.B) {
+	const blocks = 925_000
+	dir := b.TempDir()
+	p := analysis.Regtest
+	db, err := index.Open(dir, p, index.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.SetBlocksFrom(0, true); err != nil {
+		b.Fatal(err)
+	}
+	genesis := chaincfg.RegressionNetParams.GenesisBlock
+	connectSynthetic(b, db, 0, []index.BlockData{{Header: genesis.Header, Block: genesis}})
+	c := newFlowChain()
+	var cbs []wire.OutPoint
+	start := time.Now()
+	for h := int32(1); h <= blocks; {
+		var batch []index.BlockData
+		from := h
+		for ; h <= blocks && len(batch) < 1000; h++ {
+			var spend *wire.MsgTx
+			if h%10 == 0 && len(cbs) > 200 {
+				op := cbs[0]
+				cbs = cbs[1:]
+				spend = wire.NewMsgTx(2)
+				spend.AddTxIn(c.input(op))
+				spend.AddTxOut(wire.NewTxOut(15_0000_0000, c.p2wpkh()))
+				spend.AddTxOut(wire.NewTxOut(34_9999_0000, c.pools[int(h)%len(c.pools)]))
+			}
+			d := c.nextSmall(spend)
+			cbs = append(cbs, wire.OutPoint{Hash: d.Block.Transactions[0].TxHash()})
+			batch = append(batch, d)
+		}
+		connectSynthetic(b, db, from, batch)
+	}
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("built %d blocks in %v", blocks, time.Since(start).Round(time.Second))
+
+	g := &globalOptions{IndexDir: dir, stdout: io.Discard, stderr: io.Discard}
+	stop := startBenchProfile(b)
+	defer stop()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := runOutflows(context.Background(), g, outflowsOptions{Series: "daily", CSV: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// nextSmall builds the next block of the chain with only a coinbase and, if given, one more transaction.
+func (c *flowChain) nextSmall(tx *wire.MsgTx) index.BlockData {
+	c.height++
+	c.time += 600
+	cb := wire.NewMsgTx(2)
+	cb.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Index: wire.MaxPrevOutIndex},
+		SignatureScript: []byte{0x04, byte(c.height), byte(c.height >> 8), byte(c.height >> 16), byte(c.height >> 24)},
+		Sequence:        wire.MaxTxInSequenceNum})
+	cb.AddTxOut(wire.NewTxOut(50_0000_0000, c.pools[int(c.height)%len(c.pools)]))
+	blk := wire.NewMsgBlock(&wire.BlockHeader{Version: 0x20000000, PrevBlock: c.prev,
+		Bits: chaincfg.RegressionNetParams.PowLimitBits, Timestamp: time.Unix(c.time, 0)})
+	blk.AddTransaction(cb)
+	hashes := []*chainhash.Hash{ptr(cb.TxHash())}
+	if tx != nil {
+		blk.AddTransaction(tx)
+		hashes = append(hashes, ptr(tx.TxHash()))
+	}
+	blk.Header.MerkleRoot = merkleOfHashes(hashes)
+	c.prev = blk.BlockHash()
+	return index.BlockData{Header: blk.Header, Block: blk}
 }
