@@ -313,7 +313,7 @@ func hasIndex(dir string) bool {
 // Every value stays in the LSM tree (they are all far below the value
 // threshold), so the value log is only ever a few bytes.
 func badgerOptions(dir string, opts Options, log *slog.Logger) badger.Options {
-	return badger.DefaultOptions(dir).
+	o := badger.DefaultOptions(dir).
 		WithInMemory(opts.InMemory).
 		WithReadOnly(opts.ReadOnly).
 		WithLogger(badgerLogger{log}).
@@ -324,12 +324,18 @@ func badgerOptions(dir string, opts Options, log *slog.Logger) badger.Options {
 		WithSyncWrites(false).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
-		WithBaseTableSize(4 << 20).
+		WithBaseTableSize(8 << 20).
 		WithNumCompactors(2).
-		WithCompression(options.Snappy).
+		WithCompression(options.None).
 		WithCompactL0OnClose(false).
 		WithBlockCacheSize(64 << 20).
 		WithValueLogFileSize(16 << 20)
+	// Tables of one size (8 MB) at every level, uncompressed: compaction builds up to a dozen tables at
+	// once, each in a buffer that grows past twice the table size, and with Badger's default (sizes
+	// doubling with depth, Snappy) deep compactions of a mainnet index held several hundred megabytes.
+	// Uncompressed values cost about a third more disk (README, "The index").
+	o.TableSizeMultiplier = 1
+	return o
 }
 
 // Close flushes and closes the index. It waits for reads in progress.

@@ -58,6 +58,13 @@ type Options struct {
 	// Detach lets btcd outlive this process (`minerscope demo --keep`);
 	// otherwise the kernel kills btcd when this process dies.
 	Detach bool
+
+	// NoTxIndex starts btcd without --txindex, like a bitcoind without
+	// txindex=1: getrawtransaction then answers only for the mempool, so
+	// tests can check what minerscope does when the node cannot give the
+	// values of spent outputs. Starting a later node on the same DataDir
+	// without NoTxIndex builds the index before RPC answers.
+	NoTxIndex bool
 }
 
 // Node is a running btcd process listening on loopback ports.
@@ -207,10 +214,12 @@ func (n *Node) args() []string {
 		// Test chains are tiny; the default 250 MiB cache costs
 		// 100 MB of memory per node.
 		"--utxocachemaxsize=16",
+	}
+	if !n.opts.NoTxIndex {
 		// minerscope asks getrawtransaction for the values of inputs
 		// that are not miner outputs, as with a bitcoind run with
 		// txindex=1.
-		"--txindex",
+		args = append(args, "--txindex")
 	}
 	if netArg != "" {
 		args = append(args, netArg)

@@ -227,6 +227,17 @@ func BenchmarkSyntheticFlows(b *testing.B) {
 	}
 	full := time.Since(start)
 	b.StopTimer()
+	if path := os.Getenv("MINERSCOPE_BENCH_MEMPROFILE"); path != "" {
+		runtime.GC()
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
 	if res.Connected != b.N {
 		b.Fatalf("connected %d blocks, want %d", res.Connected, b.N)
 	}

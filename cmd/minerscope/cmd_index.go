@@ -140,7 +140,7 @@ func printSyncSummary(g *globalOptions, r syncResult, took time.Duration) {
 		fmt.Fprintf(w, "note: the node (height %d) is behind the index (height %d); waiting for it to catch up\n",
 			r.NodeHeight, r.IndexHeight)
 	}
-	if r.ValuesMissing > 0 {
+	if r.ValuesMissing > 0 && took > 0 { // once per run, not at every block --follow connects
 		fmt.Fprintf(w, "note: %d transaction(s) spending miner outputs also spend other coins whose values the node "+
 			"cannot give (%v); their fee_sat and other_input_sat stay empty, every other figure is exact. Run the "+
 			"node with txindex=1 (or use Bitcoin Core 23+) and index again to fill them\n", r.ValuesMissing, r.ValuesErr)

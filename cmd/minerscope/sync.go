@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -55,20 +56,31 @@ type syncer struct {
 	batchSize int
 	inFlight  int
 
+	// valuesErr is why the node could not give input values, once it said so (see fillInputValues).
+	valuesErr error
+
 	// hashSource, when set, replaces the node's getblockhash for the full-block path (benchmarks of
 	// blocks no node serves).
 	hashSource func(ctx context.Context, from, to int32) <-chan hashRange
 }
 
 func newSyncer(node *chain.Client, db *index.DB, log *slog.Logger, p syncProgress) *syncer {
-	// The sync allocates many short-lived objects (JSON replies, Badger entries) and holds little: a lazier
-	// GC frees CPU for the node, which on a small machine shares the cores with us.
+	// The sync allocates many short-lived objects (JSON replies, decoded blocks, Badger entries) and holds
+	// little: a lazier GC frees CPU for the node, which on a small machine shares the cores with us. A soft
+	// memory limit keeps that laziness from growing the heap past syncMemoryLimit (the user's GOMEMLIMIT
+	// wins when set).
 	debug.SetGCPercent(400)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(syncMemoryLimit)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &syncer{node: node, db: db, log: log, progress: p, batchSize: chain.DefaultBatchSize, inFlight: chain.DefaultInFlight}
 }
+
+// syncMemoryLimit is the Go heap size from which the sync's garbage collector works harder.
+const syncMemoryLimit = 2 << 30
 
 // maxReorgRetries bounds how often one sync starts over because the node reorganized under it.
 const maxReorgRetries = 5
@@ -112,11 +124,9 @@ func (s *syncer) syncPass(ctx context.Context) (syncResult, error) {
 		from = 0
 	}
 	res.StartedHeight = from
-	if from > info.Blocks {
-		res.IndexHeight = tip
-		return res, nil
+	if from <= info.Blocks {
+		err = s.connect(ctx, from, info.Blocks, &res)
 	}
-	err = s.connect(ctx, from, info.Blocks, &res)
 	res.IndexHeight, _, _ = s.db.Tip()
 	if err == nil && res.Blocks {
 		err = s.fillInputValues(ctx, &res)
@@ -314,6 +324,14 @@ const valuesBatch = 256
 // without them, so a node that can do neither is not an error: the transactions left without them and the
 // reason are reported.
 func (s *syncer) fillInputValues(ctx context.Context, res *syncResult) error {
+	if s.valuesErr != nil {
+		// This process already learnt that the node cannot give them: ask again only in a new run (after
+		// the user enabled txindex), not at every poll of --follow.
+		res.ValuesErr = s.valuesErr
+		var err error
+		res.ValuesMissing, err = s.db.MissingInputValuesCount()
+		return err
+	}
 	byTx := true
 	for {
 		refs, err := s.db.MissingInputValues(valuesBatch)
@@ -322,7 +340,7 @@ func (s *syncer) fillInputValues(ctx context.Context, res *syncResult) error {
 		}
 		values, err := s.inputValues(ctx, refs, &byTx)
 		if errors.Is(err, chain.ErrNoInputValues) {
-			res.ValuesErr = err
+			s.valuesErr, res.ValuesErr = err, err
 			res.ValuesMissing, err = s.db.MissingInputValuesCount()
 			return err
 		}
