@@ -196,6 +196,7 @@ func BenchmarkSyntheticFlows(b *testing.B) {
 	}
 	from, to := int32(setupBlocks+1), int32(setupBlocks+b.N)
 	ctx := context.Background()
+	lsm0, vlog0 := db.Size()
 	runtime.GC()
 	b.ResetTimer()
 
@@ -249,6 +250,8 @@ func BenchmarkSyntheticFlows(b *testing.B) {
 	b.ReportMetric(float64(size)/n/1e6, "MB/block")
 	b.ReportMetric(float64(residentKB())/1024, "rss_MiB")
 	b.ReportMetric(float64(size)/(1<<20), "raw_MiB")
+	lsm1, vlog1 := db.Size()
+	b.ReportMetric(float64(lsm1+vlog1-lsm0-vlog0)/n/1024, "disk_KiB/block")
 }
 
 // startBenchProfile writes a CPU profile of the timed part of a benchmark to $MINERSCOPE_BENCH_CPUPROFILE
