@@ -260,6 +260,11 @@ func openBadger(dir string, opts Options, log *slog.Logger) (*badger.DB, error) 
 	}
 
 	bdb, err := badger.Open(badgerOptions(dir, opts, log))
+	if err != nil && !opts.ReadOnly && emptyFileAtCrash(err) {
+		// The failed open sized the empty file; the second one reads it.
+		log.Warn("Index was not closed cleanly; opening it again", "dir", dir, "err", err)
+		bdb, err = badger.Open(badgerOptions(dir, opts, log))
+	}
 	if err != nil && opts.ReadOnly && needsRecovery(err) {
 		if err := recoverIndex(dir, opts, log); err != nil {
 			return nil, err
@@ -282,10 +287,23 @@ func openBadger(dir string, opts Options, log *slog.Logger) (*badger.DB, error) 
 	}
 }
 
-// needsRecovery reports whether Badger refused a read-only open because the
-// index was not closed cleanly and its write-ahead log must be truncated.
+// needsRecovery reports whether Badger's refusal of a read-only open may be
+// a writer killed mid-write, which a writable open repairs: its write-ahead
+// log must be truncated ("truncate required"), or a memtable or value-log
+// file was being created or sized when it died ("invalid argument",
+// "Create a new file"). Anything but the directory lock of a live writer
+// qualifies; if the writable open fails too, its error is the one reported.
 func needsRecovery(err error) bool {
-	return strings.Contains(err.Error(), "truncate required")
+	return !strings.Contains(err.Error(), "Cannot acquire directory lock")
+}
+
+// emptyFileAtCrash reports whether Badger refused to open because a writer
+// died right after creating a memtable or value-log file, leaving it empty:
+// Badger takes an empty existing file for a new one it did not ask for
+// ("Create a new file"), and sizes it while failing, so that opening again
+// works. The file holds no data, so nothing is lost.
+func emptyFileAtCrash(err error) bool {
+	return strings.Contains(err.Error(), "Create a new file")
 }
 
 // recoverIndex opens the index writable once, letting Badger replay and
@@ -296,6 +314,15 @@ func recoverIndex(dir string, opts Options, log *slog.Logger) error {
 	bdb, err := openBadger(dir, opts, log)
 	if err != nil {
 		return err
+	}
+	// A writer killed while creating its memtable file leaves it empty,
+	// which a read-only open cannot map and a writable one keeps as long as
+	// the memtable stays empty: write a tombstone so that Close flushes the
+	// memtable and removes its file. The key is never stored otherwise.
+	err = bdb.Update(func(txn *badger.Txn) error { return txn.Delete(recoveryKey) })
+	if err != nil {
+		_ = bdb.Close()
+		return fmt.Errorf("recover index %s: %w", dir, err)
 	}
 	if err := bdb.Close(); err != nil {
 		return fmt.Errorf("recover index %s: %w", dir, err)

@@ -285,6 +285,10 @@ var (
 	// blocksFromKey holds the first height with full block data; absent
 	// in a headers-only index.
 	blocksFromKey = metaKey("blocks_from")
+
+	// recoveryKey is never stored: recovering a crashed index deletes it,
+	// which makes Badger flush its memtable (see recoverIndex).
+	recoveryKey = metaKey("recovery")
 )
 
 const (
