@@ -1,9 +1,11 @@
 package index
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/minerscope/minerscope/analysis"
 )
@@ -37,4 +39,23 @@ func TestOpenAfterKillAtCreate(t *testing.T) {
 			db.Close()
 		}
 	}
+}
+
+// TestMaintain runs the housekeeping loop over an index with data and checks it leaves the index intact and
+// stops with its context.
+func TestMaintain(t *testing.T) {
+	db, err := Open(t.TempDir(), analysis.Mainnet, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ConnectHeaders(t, db, MainnetHeaders(t)[:500])
+	want := Dump(t, db)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { db.Maintain(ctx, time.Millisecond); close(done) }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	<-done
+	DiffDumps(t, want, Dump(t, db))
 }

@@ -79,6 +79,9 @@ func newSyncer(node *chain.Client, db *index.DB, log *slog.Logger, p syncProgres
 	return &syncer{node: node, db: db, log: log, progress: p, batchSize: chain.DefaultBatchSize, inFlight: chain.DefaultInFlight}
 }
 
+// maintainInterval is how often a following sync runs the index's housekeeping.
+const maintainInterval = 10 * time.Minute
+
 // syncMemoryLimit is the Go heap size from which the sync's garbage collector works harder.
 const syncMemoryLimit = 2 << 30
 
@@ -282,6 +285,9 @@ func toAnalysis(height int32, t time.Time, bits uint32) analysis.Header {
 // changed the index and retry after every pass that failed with an error worth retrying (node down or
 // restarting). Errors that need the user (credentials, a node serving invalid headers, wrong network) end it.
 func (s *syncer) follow(ctx context.Context, poll time.Duration, report func(syncResult), retry func(error)) error {
+	mctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go s.db.Maintain(mctx, maintainInterval)
 	for {
 		res, err := s.syncOnce(ctx)
 		switch {
