@@ -50,7 +50,7 @@ func exitCode(err error) int {
 		return exitNodeAuth
 	case errors.Is(err, chain.ErrUnreachable):
 		return exitNodeDown
-	case errors.Is(err, chain.ErrBadHeader):
+	case errors.Is(err, chain.ErrBadHeader), errors.Is(err, chain.ErrBadBlock):
 		return exitBadNode
 	case errors.Is(err, index.ErrWrongNetwork), errors.Is(err, index.ErrSchemaTooNew),
 		errors.Is(err, index.ErrLocked), errors.Is(err, index.ErrModeChange),
