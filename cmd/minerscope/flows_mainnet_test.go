@@ -49,6 +49,9 @@ func TestMainnetMinerFlows(t *testing.T) {
 			l, rows, out, internal, ref.blocks[len(ref.blocks)-1].reserve[l])
 	}
 
+	t.Run("price file", func(t *testing.T) {
+		testOutflowPrices(t, dir)
+	})
 	t.Run("block 170 is the first outflow", func(t *testing.T) {
 		testBlock170Row(t, dir, ref)
 	})
@@ -754,3 +757,63 @@ func refHalOutflow(t *testing.T, rt *refTx, l int) int64 {
 }
 
 func unixTime(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+// testOutflowPrices gives `outflows --series daily` a price file with one constant price for every day of
+// the chain, 1234.56 USD: each day's outflow_usd, inflow_usd and reserve_usd must then be the satoshi figure
+// of the same row times 123456 cents / 1e8, rounded half away from zero (computed here with big.Rat), and
+// the Miners' Position Index equals the outflow multiple, the constant price cancelling out (up to the
+// rounding to cents).
+func testOutflowPrices(t *testing.T, dir string) {
+	const cents = 123456
+	var b strings.Builder
+	b.WriteString("date,price_usd\n")
+	for d := time.Date(2009, 1, 3, 0, 0, 0, 0, time.UTC); !d.After(time.Date(2009, 5, 12, 0, 0, 0, 0, time.UTC)); d = d.AddDate(0, 0, 1) {
+		fmt.Fprintf(&b, "%s,1234.56\n", d.Format(time.DateOnly))
+	}
+	prices := filepath.Join(t.TempDir(), "prices.csv")
+	if err := os.WriteFile(prices, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	recs := readFlowCSV(t, mustRun(t, "outflows", "--series", "daily", "--csv", "--price", prices, "--index", dir).Stdout)
+	col := csvColumns(t, recs[0], "outflow_sat", "inflow_sat", "reserve_sat", "outflow_usd", "inflow_usd",
+		"reserve_usd", "mpi", "outflow_multiple")
+	usd := func(sat string) string {
+		v, err := strconv.ParseInt(sat, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(v), big.NewInt(cents)), big.NewInt(1e8))
+		c := new(big.Rat).Add(r, big.NewRat(1, 2)) // v >= 0: half away from zero is half up
+		q := new(big.Int).Quo(c.Num(), c.Denom())
+		return fmt.Sprintf("%d.%02d", q.Int64()/100, q.Int64()%100)
+	}
+	withMPI := 0
+	for _, r := range recs[1:] {
+		for _, f := range []string{"outflow", "inflow", "reserve"} {
+			if got, want := r[col[f+"_usd"]], usd(r[col[f+"_sat"]]); got != want {
+				t.Fatalf("%s %s_usd = %s, want %s", r[0], f, got, want)
+			}
+		}
+		mpi, mult := r[col["mpi"]], r[col["outflow_multiple"]]
+		if (mpi == "") != (mult == "") {
+			t.Fatalf("%s: mpi %q but outflow_multiple %q", r[0], mpi, mult)
+		}
+		if mpi == "" {
+			continue
+		}
+		x, _ := strconv.ParseFloat(mpi, 64)
+		y, _ := strconv.ParseFloat(mult, 64)
+		if math.Abs(x-y) > 1e-6*math.Max(1, math.Abs(y)) {
+			t.Fatalf("%s: mpi %v, outflow multiple %v", r[0], x, y)
+		}
+		withMPI++
+	}
+	if withMPI < 50 {
+		t.Fatalf("only %d days have an MPI", withMPI)
+	}
+	// Without --price nothing in USD is shown.
+	plain := readFlowCSV(t, mustRun(t, "outflows", "--series", "daily", "--csv", "--index", dir).Stdout)
+	if slices.Contains(plain[0], "outflow_usd") || slices.Contains(plain[0], "mpi") {
+		t.Fatalf("USD columns without --price: %v", plain[0])
+	}
+}
