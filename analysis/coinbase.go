@@ -167,10 +167,25 @@ func describeOutput(p Params, value btcutil.Amount, script []byte) CoinbaseOutpu
 		class = txscript.WitnessUnknownTy
 	}
 	out.Type = class.String()
-	if len(addrs) == 1 && class != txscript.MultiSigTy {
+	switch {
+	case class == txscript.PubKeyTy:
+		// The key as the script writes it, as Bitcoin Core hashes it:
+		// btcutil would re-encode a hybrid key (0x06, 0x07) as an
+		// uncompressed one and give a key off the curve no address.
+		out.Address = pubKeyHashAddress(p, script[1:len(script)-1])
+	case len(addrs) == 1 && class != txscript.MultiSigTy:
 		out.Address = addrs[0].EncodeAddress()
 	}
 	return out
+}
+
+// pubKeyHashAddress is the pay-to-pubkey-hash address of key.
+func pubKeyHashAddress(p Params, key []byte) string {
+	a, err := btcutil.NewAddressPubKeyHash(btcutil.Hash160(key), p.AddrParams)
+	if err != nil {
+		return "" // cannot happen: the hash is 20 bytes
+	}
+	return a.EncodeAddress()
 }
 
 // isFutureWitnessProgram reports whether script is a witness program of a

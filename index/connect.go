@@ -302,6 +302,9 @@ func (db *DB) connectBodies(height int32, hdrs []wire.BlockHeader,
 	if err != nil {
 		return err
 	}
+	if err := db.checkDisk(); err != nil {
+		return err
+	}
 	if bodies != nil {
 		for i := range blocks {
 			blocks[i].body = bodies[i]

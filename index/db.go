@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/dgraph-io/badger/v4"
@@ -61,6 +62,14 @@ var (
 	// ErrNeedsRebuild is returned when an index written by an older
 	// schema lacks data the upgrade cannot derive without the node.
 	ErrNeedsRebuild = errors.New("index must be rebuilt")
+
+	// ErrDiskFull is returned before a commit when the index's file
+	// system is nearly full.
+	ErrDiskFull = errors.New("disk nearly full")
+
+	// ErrNotWritable is returned before a commit when the index
+	// directory can no longer be written.
+	ErrNotWritable = errors.New("index directory not writable")
 
 	// ErrBlockData is returned when a block to connect carries a coinbase
 	// record the index must not keep, lacks one it must keep, or carries
@@ -374,11 +383,29 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.closed = true
-	if err := db.bdb.Close(); err != nil {
-		return fmt.Errorf("close index %s: %w", db.dir, err)
+	done := make(chan error, 1)
+	go func() { done <- db.bdb.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("close index %s: %w", db.dir, err)
+		}
+		return nil
+	case <-time.After(closeTimeout):
+		// Badger retries a failed memtable flush forever (a directory made
+		// read-only, a full disk). Everything committed is in its
+		// write-ahead log and is replayed at the next open.
+		cause := "Badger cannot flush its memtable"
+		if err := db.checkDisk(); err != nil {
+			cause = err.Error()
+		}
+		return fmt.Errorf("close index %s: gave up after %v: %s; the index is consistent up to the last "+
+			"block committed", db.dir, closeTimeout, cause)
 	}
-	return nil
 }
+
+// closeTimeout bounds how long Close waits for Badger.
+const closeTimeout = 15 * time.Second
 
 // Params returns the parameters of the network the index is built for.
 func (db *DB) Params() analysis.Params {
