@@ -167,7 +167,7 @@ func (c *Client) Call(ctx context.Context, method string, params ...any) (json.R
 			return err
 		}
 		result, err = decodeReply(method, data)
-		return err
+		return c.cutShort(err)
 	})
 	return result, err
 }
@@ -205,7 +205,7 @@ func (c *Client) callBatch(ctx context.Context, reqs []Request, decode batchDeco
 		var itemErrs []error
 		results, itemErrs, err = decode(reqs, first, data)
 		if err != nil {
-			return err
+			return c.cutShort(err)
 		}
 		itemErr = firstItemError(itemErrs)
 		if errors.Is(itemErr, ErrWarmingUp) {
@@ -277,6 +277,17 @@ func (c *Client) checkStatus(status int, data []byte) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("%w: HTTP %d from %s: %q; check that --node (or rpcconnect/rpcport in bitcoin.conf) "+
 		"points to the node's RPC port", ErrProtocol, status, c.addr, snippet(data))
+}
+
+// cutShort turns a reply that ends in the middle of its JSON into the lost connection it is. checkStatus
+// catches most cut replies by their last byte, but one cut right after an inner object or array ends in a
+// bracket too, and only the decoder sees that it stops short.
+func (c *Client) cutShort(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Error() == "unexpected end of JSON input" {
+		return c.unreachable(fmt.Errorf("reply cut short: %w", err))
+	}
+	return err
 }
 
 // unreachable wraps a transport error with the address and what to check.
