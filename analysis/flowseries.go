@@ -97,7 +97,7 @@ func FlowSeries(p Params, blocks []BlockFlow, startReserve btcutil.Amount,
 	if len(blocks) == 0 {
 		return nil, nil
 	}
-	if err := checkFlowHeights(blocks); err != nil {
+	if err := checkContiguous(blocks, func(b *BlockFlow) int32 { return b.Height }); err != nil {
 		return nil, err
 	}
 	if period == PeriodEpoch {
@@ -113,23 +113,6 @@ func FlowSeries(p Params, blocks []BlockFlow, startReserve btcutil.Amount,
 		s.usd(prices)
 	}
 	return s.points, nil
-}
-
-// checkFlowHeights verifies blocks[i].Height == blocks[0].Height+i and
-// that heights are not negative.
-func checkFlowHeights(blocks []BlockFlow) error {
-	if blocks[0].Height < 0 {
-		return fmt.Errorf("%w: negative height %d", ErrNotContiguous,
-			blocks[0].Height)
-	}
-	for i, b := range blocks {
-		if int64(b.Height) != int64(blocks[0].Height)+int64(i) {
-			return fmt.Errorf("%w: block %d of %d has height %d after %d",
-				ErrNotContiguous, i, len(blocks), b.Height,
-				blocks[0].Height)
-		}
-	}
-	return nil
 }
 
 // flowSeries is FlowSeries at work. Days are numbered from the first

@@ -65,7 +65,7 @@ func RewardSeries(p Params, blocks []BlockReward, period string) ([]RewardPoint,
 	if len(blocks) == 0 {
 		return nil, nil
 	}
-	if err := checkRewardHeights(blocks); err != nil {
+	if err := checkContiguous(blocks, func(b *BlockReward) int32 { return b.Height }); err != nil {
 		return nil, err
 	}
 
@@ -81,18 +81,17 @@ func RewardSeries(p Params, blocks []BlockReward, period string) ([]RewardPoint,
 	return epochRewards(p, blocks), nil
 }
 
-// checkRewardHeights verifies blocks[i].Height == blocks[0].Height+i and
-// that heights are not negative.
-func checkRewardHeights(blocks []BlockReward) error {
-	if blocks[0].Height < 0 {
-		return fmt.Errorf("%w: negative height %d", ErrNotContiguous,
-			blocks[0].Height)
+// checkContiguous verifies that the heights of blocks (non-empty) count up
+// by one from a first height that is not negative.
+func checkContiguous[T any](blocks []T, height func(*T) int32) error {
+	first := height(&blocks[0])
+	if first < 0 {
+		return fmt.Errorf("%w: negative height %d", ErrNotContiguous, first)
 	}
-	for i, b := range blocks {
-		if int64(b.Height) != int64(blocks[0].Height)+int64(i) {
+	for i := range blocks {
+		if h := height(&blocks[i]); int64(h) != int64(first)+int64(i) {
 			return fmt.Errorf("%w: block %d of %d has height %d after %d",
-				ErrNotContiguous, i, len(blocks), b.Height,
-				blocks[0].Height)
+				ErrNotContiguous, i, len(blocks), h, first)
 		}
 	}
 	return nil

@@ -675,20 +675,29 @@ func (c *checker) compareTotals(h int32, bf *BlockFlows, t *txTotals) {
 	}
 }
 
-// hashRows checks that the height-by-hash rows are exactly one per header.
-func (c *checker) hashRows() error {
-	cur := newCursor(c.txn, hashPrefix)
+// scan calls fn with every key of keyspace prefix and its value, in order.
+func (c *checker) scan(prefix byte, fn func(cur *cursor, key, val []byte) error) error {
+	cur := newCursor(c.txn, prefix)
 	defer cur.it.Close()
-	n := 0
 	for ; cur.it.Valid(); cur.it.Next() {
 		if err := c.tick(); err != nil {
 			return err
 		}
-		key := cur.it.Item().Key()
 		val, err := cur.value()
 		if err != nil {
 			return err
 		}
+		if err := fn(cur, cur.it.Item().Key(), val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hashRows checks that the height-by-hash rows are exactly one per header.
+func (c *checker) hashRows() error {
+	n := 0
+	err := c.scan(hashPrefix, func(cur *cursor, key, val []byte) error {
 		height, err := deserializeHeight(val)
 		switch {
 		case err != nil || len(key) != 1+chainhash.HashSize:
@@ -698,6 +707,10 @@ func (c *checker) hashRows() error {
 		default:
 			n++
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if n != len(c.hashes) {
 		c.ps.add(-1, "%d headers but %d height-by-hash rows match them", len(c.hashes), n)
@@ -708,22 +721,16 @@ func (c *checker) hashRows() error {
 // txidRows checks that the txid rows and the flow transactions point to
 // each other: by their sums, and row by row only when those differ.
 func (c *checker) txidRows() error {
-	cur := newCursor(c.txn, txidPrefix)
-	defer cur.it.Close()
-	for ; cur.it.Valid(); cur.it.Next() {
-		if err := c.tick(); err != nil {
-			return err
-		}
-		key := cur.it.Item().Key()
-		pos, err := cur.value()
-		if err != nil {
-			return err
-		}
+	err := c.scan(txidPrefix, func(cur *cursor, key, pos []byte) error {
 		if len(pos) != 2*heightSize || len(key) != 1+chainhash.HashSize {
 			c.stray(cur, -1, "is malformed")
-			continue
+		} else {
+			c.addTxid(1, key[1:], pos)
 		}
-		c.addTxid(1, key[1:], pos)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if c.txidSums[0] == c.txidSums[1] && c.txidCounts[0] == c.txidCounts[1] {
 		return nil
@@ -736,43 +743,21 @@ func (c *checker) txidRows() error {
 
 // txidRowsOfFlowTxs looks up the txid row of every flow transaction.
 func (c *checker) txidRowsOfFlowTxs() error {
-	cur := newCursor(c.txn, flowTxPrefix)
-	defer cur.it.Close()
-	for ; cur.it.Valid(); cur.it.Next() {
-		if err := c.tick(); err != nil {
-			return err
-		}
-		h, _, ok := keyTxPos(cur.it.Item().Key())
-		val, err := cur.value()
-		if err != nil {
-			return err
-		}
+	return c.scan(flowTxPrefix, func(_ *cursor, key, val []byte) error {
+		h, _, ok := keyTxPos(key)
 		if !ok || len(val) < chainhash.HashSize {
-			continue // reported by the heights pass
+			return nil // reported by the heights pass
 		}
 		txid := chainhash.Hash(val[:chainhash.HashSize])
-		if err := c.txidRow(h, &txid, cur.it.Item().Key()[1:]); err != nil {
-			return err
-		}
-	}
-	return nil
+		return c.txidRow(h, &txid, key[1:])
+	})
 }
 
 // flowTxsOfTxidRows looks up the flow transaction of every txid row.
 func (c *checker) flowTxsOfTxidRows() error {
-	cur := newCursor(c.txn, txidPrefix)
-	defer cur.it.Close()
-	for ; cur.it.Valid(); cur.it.Next() {
-		if err := c.tick(); err != nil {
-			return err
-		}
-		key := cur.it.Item().Key()
-		pos, err := cur.value()
-		if err != nil {
-			return err
-		}
+	return c.scan(txidPrefix, func(_ *cursor, key, pos []byte) error {
 		if len(pos) != 2*heightSize || len(key) != 1+chainhash.HashSize {
-			continue // reported already
+			return nil // reported already
 		}
 		val, ok, err := dbFetch(c.txn, append([]byte{flowTxPrefix}, pos...))
 		if err != nil {
@@ -782,8 +767,8 @@ func (c *checker) flowTxsOfTxidRows() error {
 			c.ps.add(int32(binary.BigEndian.Uint32(pos)), "the txid row of %v points to index %d, which holds "+
 				"no flow transaction with that txid", chainhash.Hash(key[1:]), binary.BigEndian.Uint32(pos[heightSize:]))
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // scripts checks that every miner script record is readable, and that a
@@ -795,21 +780,12 @@ func (c *checker) scripts() error {
 	}
 	c.scripts0.rebuild(max(n, 1))
 	c.scripts1.rebuild(max(n, 1))
-	cur := newCursor(c.txn, scriptPrefix)
-	defer cur.it.Close()
-	for ; cur.it.Valid(); cur.it.Next() {
-		if err := c.tick(); err != nil {
-			return err
-		}
-		val, err := cur.value()
-		if err != nil {
-			return err
-		}
-		s, err := deserializeScript(cur.it.Item().KeyCopy(nil)[1:], val)
+	return c.scan(scriptPrefix, func(_ *cursor, key, val []byte) error {
+		s, err := deserializeScript(bytes.Clone(key[1:]), val)
 		switch {
 		case err != nil:
 			c.ps.add(-1, "%v", err)
-			continue
+			return nil
 		case !c.mode.full:
 			c.ps.add(s.Since1, "headers-only index has miner script %x", s.Script)
 		}
@@ -818,8 +794,8 @@ func (c *checker) scripts() error {
 		if s.Level == 0 {
 			c.scripts0.set(h)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // count returns the number of keys in keyspace prefix.

@@ -29,8 +29,9 @@ type flowData struct {
 	p       analysis.Params
 	matcher *analysis.Matcher
 	labels  analysis.Labels
-	pools   map[int32]string // origin height -> pool name
-	lo, hi  int32            // the index's full-block range
+	pools   map[int32]string     // origin height -> pool name
+	lo, hi  int32                // the index's full-block range
+	hdrs    []index.HeaderRecord // headers lo..hi, read once when a date is resolved
 }
 
 // openFlows opens the index read-only with its pool matcher and the --labels file.
@@ -130,6 +131,17 @@ func (fd *flowData) heightRange(from, to string) (int32, int32, error) {
 	return lo, hi, nil
 }
 
+// headers returns the headers of the full blocks, read once.
+func (fd *flowData) headers() ([]index.HeaderRecord, error) {
+	if fd.hdrs == nil {
+		var err error
+		if fd.hdrs, err = fd.db.Headers(fd.lo, fd.hi); err != nil {
+			return nil, err
+		}
+	}
+	return fd.hdrs, nil
+}
+
 // resolveBound turns one bound into a height.
 func (fd *flowData) resolveBound(s string, upper bool) (int32, error) {
 	if n, err := strconv.ParseInt(s, 10, 32); err == nil && !strings.Contains(s, "-") {
@@ -146,7 +158,7 @@ func (fd *flowData) resolveBound(s string, upper bool) (int32, error) {
 	if _, derr := time.Parse(time.DateOnly, strings.TrimSpace(s)); derr == nil && upper {
 		t = t.Add(24 * time.Hour)
 	}
-	hdrs, err := fd.db.Headers(fd.lo, fd.hi)
+	hdrs, err := fd.headers()
 	if err != nil {
 		return 0, err
 	}

@@ -403,25 +403,8 @@ func assertReorgExports(t *testing.T, x, y, pools string) {
 		want := mustRun(t, append(args, "--index", y)...).Stdout
 		if got != want {
 			t.Errorf("%s after the reorg differs from a fresh index's: %s", strings.Join(args, " "),
-				firstLineDiff(got, want))
+				firstDiff(got, want))
 		}
 	}
 }
 
-// firstLineDiff shows the first line where got and want (the fresh index's) differ.
-func firstLineDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := range max(len(g), len(w)) {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d:\n  got   %q\n  fresh %q", i+1, gl, wl)
-		}
-	}
-	return "(equal)"
-}
