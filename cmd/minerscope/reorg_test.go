@@ -407,4 +407,3 @@ func assertReorgExports(t *testing.T, x, y, pools string) {
 		}
 	}
 }
-
