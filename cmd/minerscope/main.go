@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/minerscope/minerscope/analysis"
 	"github.com/minerscope/minerscope/chain"
 	"github.com/minerscope/minerscope/index"
 )
@@ -39,6 +40,7 @@ func usagef(format string, args ...any) error {
 // exitCode is the one place that maps errors to exit codes.
 func exitCode(err error) int {
 	var ue usageError
+	var ve verdictError
 	switch {
 	case err == nil:
 		return exitOK
@@ -46,6 +48,10 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &ve) && ve.verdict == analysis.VerdictInconsistent:
+		return exitError // verify: the claim is inconsistent with the chain
+	case errors.As(err, &ve):
+		return exitUsage // verify: the claim cannot be verified
 	case errors.Is(err, chain.ErrAuth):
 		return exitNodeAuth
 	case errors.Is(err, chain.ErrUnreachable):
