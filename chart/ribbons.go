@@ -86,7 +86,11 @@ func Ribbons(d RibbonData) (*Chart, error) {
 	c.addLegend("60-day average", lineThumb{s60})
 	c.addLegend("daily hashrate", lineThumb{daily})
 	c.addLegend("its 95% interval", bandArea)
-	c.addLegend(fmt.Sprintf("capitulation: 30-day average below the 60-day (%d periods)", len(d.Capitulations)), caps)
+	noun := "periods"
+	if len(d.Capitulations) == 1 {
+		noun = "period"
+	}
+	c.addLegend(fmt.Sprintf("capitulation: 30-day average below the 60-day (%d %s)", len(d.Capitulations), noun), caps)
 	c.Footnote = []string{d.source(),
 		"Hash Ribbons (C. Edwards, 2019): miners capitulate while the 30-day average of the daily hashrate is " +
 			"below the 60-day one; recovery when it crosses back above. The averages start after 30 and 60 days " +

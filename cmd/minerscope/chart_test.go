@@ -101,6 +101,9 @@ func TestChartMainnet(t *testing.T) {
 		{"outflows-hops1", "outflows", []string{"--hops", "1"}, "Miner outflows, mainnet, blocks 0–14131, daily, 1-hop", nil},
 		{"reserve", "reserve", nil, "Miner reserve, mainnet, blocks 0–14131, at each UTC day's end, 0-hop",
 			[]string{"Miner reserve (BTC)"}},
+		// Mainnet's first 60 full days end in early March 2009, so the 60-day average starts there.
+		{"ribbons", "ribbons", nil, "Hash ribbons, mainnet, blocks 0–14131: 30- and 60-day averages of daily hashrate",
+			[]string{"Hashrate", "Date (UTC)"}},
 		{"hashrate-feb-log", "hashrate", []string{"--from", "2009-02-01", "--to", "2009-02-28", "--log"},
 			"Network hashrate, mainnet, blocks", []string{"Hashrate (MH/s, log scale)", "2009-02-09"}},
 	}

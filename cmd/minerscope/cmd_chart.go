@@ -364,11 +364,27 @@ func flowChart(g *globalOptions, kind string, opts chartOptions) (*chart.Chart, 
 	return chart.Outflows(d)
 }
 
-// errNoRibbons reports that this build has no hash-ribbon series to draw.
-var errNoRibbons = errors.New("the ribbons chart is not available in this build yet; draw hashrate instead")
-
-// ribbonsChart draws the hash ribbons. chart.Ribbons is ready; the series (analysis.HashRibbons) is not
-// in this build yet.
+// ribbonsChart draws the hash ribbons over the span: the daily hashrate with its band, the 30- and 60-day
+// averages (computed with the days before the span when the index has them, as `signals` does) and the
+// capitulation periods shaded from their first day to the end of their last.
 func ribbonsChart(p analysis.Params, hs []analysis.Header, span chartSpan, opts chartOptions) (*chart.Chart, error) {
-	return nil, errNoRibbons
+	pts := analysis.HashRibbons(p, hs, span.from, span.to)
+	d := chart.RibbonData{Meta: chart.Meta{Network: p.Name, FromHeight: -1}, Scale: opts.scale()}
+	for _, pt := range pts {
+		d.Days = append(d.Days, chart.RibbonDay{Start: pt.Day, End: pt.Day + 86400, Hashrate: pt.Hashrate,
+			Lo: pt.Lo, Hi: pt.Hi, HasInterval: pt.HasInterval, MA30: pt.MA30, MA60: pt.MA60})
+		if pt.Blocks > 0 {
+			if d.FromHeight < 0 {
+				d.FromHeight = pt.FromHeight
+			}
+			d.ToHeight = pt.ToHeight
+		}
+	}
+	if d.FromHeight < 0 {
+		d.FromHeight, d.ToHeight = span.lo, span.hi
+	}
+	for _, c := range analysis.Capitulations(pts) {
+		d.Capitulations = append(d.Capitulations, chart.Period{Start: c.Start, End: c.End + 86400})
+	}
+	return chart.Ribbons(d)
 }
