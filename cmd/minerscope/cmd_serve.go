@@ -204,8 +204,8 @@ func serveAndFollow(ctx context.Context, g *globalOptions, s *syncer, srv *api.S
 	return err
 }
 
-// followForServer syncs once, then follows the node, telling srv after every pass that changed the index
-// and after every failure.
+// followForServer syncs once, then follows the node, telling srv after every pass (its tip cache only
+// after passes that changed the index) and after every failure.
 func followForServer(ctx context.Context, g *globalOptions, s *syncer, srv *api.Server, poll time.Duration) error {
 	var st api.SyncState
 	report := func(r syncResult) {
@@ -219,6 +219,12 @@ func followForServer(ctx context.Context, g *globalOptions, s *syncer, srv *api.
 		st.LastError = err.Error()
 		srv.SetSyncState(st)
 		fmt.Fprintf(g.stderr, "sync failed, retrying in %v: %v\n", poll, err)
+	}
+	// Every pass that reached the node's tip, changing the index or not, says when minerscope last
+	// reached the node and clears the last error.
+	s.onPass = func(r syncResult) {
+		st.NodeHeight, st.LastSync, st.LastError = r.NodeHeight, time.Now(), ""
+		srv.SetSyncState(st)
 	}
 	srv.SetSyncState(st)
 

@@ -153,6 +153,11 @@ func TestServeFollowsAndReorgs(t *testing.T) {
 		st.IndexHash != nodeHash(t, n, 30).String() {
 		t.Fatalf("status after the initial sync: %+v; want following, node and index at 30", st)
 	}
+	// Passes that find nothing new still say when the node was last reached.
+	first := st.LastSync
+	waitStatus(t, base, "a later pass at the same tip", func(s serveStatus) bool {
+		return s.LastSync != first && *s.IndexHeight == 30
+	})
 
 	if err := n.MineChain(ctx, 5, time.Minute, start.Add(31*time.Minute)); err != nil {
 		t.Fatal(err)

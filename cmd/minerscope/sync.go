@@ -62,6 +62,10 @@ type syncer struct {
 	// hashSource, when set, replaces the node's getblockhash for the full-block path (benchmarks of
 	// blocks no node serves).
 	hashSource func(ctx context.Context, from, to int32) <-chan hashRange
+
+	// onPass, when set, is called by follow after every pass that reached the node's tip, whether or
+	// not it changed the index (serve's "last sync" time).
+	onPass func(syncResult)
 }
 
 func newSyncer(node *chain.Client, db *index.DB, log *slog.Logger, p syncProgress) *syncer {
@@ -294,6 +298,9 @@ func (s *syncer) follow(ctx context.Context, poll time.Duration, report func(syn
 		case err == nil:
 			if report != nil && (res.Connected > 0 || res.Disconnected > 0) {
 				report(res)
+			}
+			if s.onPass != nil {
+				s.onPass(res)
 			}
 		case ctx.Err() != nil:
 			return ctx.Err()
