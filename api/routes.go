@@ -31,6 +31,7 @@ func (s *Server) routes() *http.ServeMux {
 	api("/api/v1/minerscope/pools/{interval}", s.handlePools)
 	api("/api/v1/minerscope/outflows/{interval}", s.handleOutflows)
 	api("/api/v1/minerscope/reserve", s.handleReserve)
+	api("/api/v1/minerscope/verify/{kind}", s.handleVerify)
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeErrorStatus(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path+" (see the endpoint list in the README)")
