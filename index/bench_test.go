@@ -182,7 +182,7 @@ func modernBlock(tb testing.TB, p analysis.Params, height int32, hdr wire.BlockH
 // index in mode per iteration and reports blocks/s and bytes on disk per
 // block after Close.
 func benchConnectBlocks(b *testing.B, p analysis.Params, mode blockMode, blocks []BlockData) {
-	var elapsed time.Duration
+	var elapsed, cpu time.Duration
 	var lsm, vlog int64
 	for b.Loop() {
 		b.StopTimer()
@@ -196,7 +196,7 @@ func benchConnectBlocks(b *testing.B, p analysis.Params, mode blockMode, blocks 
 		}
 		b.StartTimer()
 
-		start := time.Now()
+		start, cpu0 := time.Now(), processCPU()
 		for h := 0; h < len(blocks); h += 500 {
 			if err := db.ConnectBlocks(int32(h), blocks[h:min(h+500, len(blocks))]); err != nil {
 				b.Fatal(err)
@@ -208,6 +208,7 @@ func benchConnectBlocks(b *testing.B, p analysis.Params, mode blockMode, blocks 
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
+		cpu += processCPU() - cpu0
 		db, err = Open(dir, p, Options{ReadOnly: true})
 		if err != nil {
 			b.Fatal(err)
@@ -219,4 +220,5 @@ func benchConnectBlocks(b *testing.B, p analysis.Params, mode blockMode, blocks 
 	b.ReportMetric(float64(b.N*len(blocks))/elapsed.Seconds(), "blocks/s")
 	b.ReportMetric(float64(lsm+vlog)/float64(len(blocks)), "disk-bytes/block")
 	b.ReportMetric(float64(lsm), "lsm-bytes")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*len(blocks)), "cpu-µs/block")
 }

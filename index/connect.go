@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math/big"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -22,16 +23,31 @@ type BlockWriter struct {
 	height int32
 	undo   []undoEntry
 
-	// seen indexes the keys of undo once it outgrows a linear scan.
-	seen map[string]struct{}
+	// seen indexes the keys of undo by their hash once undo outgrows a
+	// linear scan: the position of the first key with that hash. Keys
+	// are compared in full, so a collision costs a scan, never a wrong
+	// answer.
+	seen map[uint64]int32
 }
 
-// seenThreshold is the undo length from which touched uses a map.
+// seenThreshold is the undo length from which touched uses the index.
 const seenThreshold = 16
+
+// seenSeed seeds the hashes of seen.
+var seenSeed = maphash.MakeSeed()
 
 // newBlockWriter returns a writer for the block at height.
 func newBlockWriter(txn *badger.Txn, height int32) *BlockWriter {
 	return &BlockWriter{txn: txn, height: height, undo: make([]undoEntry, 0, 4)}
+}
+
+// next readies w for the following block of the same transaction, keeping
+// its buffers: the undo record of the block before has been serialized.
+func (w *BlockWriter) next(height int32) {
+	w.height = height
+	clear(w.undo) // drop the references to the last block's keys and values
+	w.undo = w.undo[:0]
+	clear(w.seen)
 }
 
 // Height returns the height of the block being written.
@@ -99,18 +115,28 @@ func (w *BlockWriter) setKnown(key, val, prev []byte, existed bool) error {
 func (w *BlockWriter) remember(e undoEntry) {
 	w.undo = append(w.undo, e)
 	switch {
-	case w.seen != nil:
-		w.seen[string(e.key)] = struct{}{}
-	case len(w.undo) >= seenThreshold:
-		w.seen = make(map[string]struct{}, 2*len(w.undo))
+	case len(w.undo) > seenThreshold:
+		w.index(len(w.undo) - 1)
+	case len(w.undo) == seenThreshold:
+		if w.seen == nil {
+			w.seen = make(map[uint64]int32, 4*seenThreshold)
+		}
 		for i := range w.undo {
-			w.seen[string(w.undo[i].key)] = struct{}{}
+			w.index(i)
 		}
 	}
 }
 
+// index adds undo[i] to seen unless a key with its hash is there already.
+func (w *BlockWriter) index(i int) {
+	h := maphash.Bytes(seenSeed, w.undo[i].key)
+	if _, ok := w.seen[h]; !ok {
+		w.seen[h] = int32(i)
+	}
+}
+
 // record remembers the value key had before the block, the first time the
-// block touches it. A block touches few keys, so a linear scan is enough.
+// block touches it.
 func (w *BlockWriter) record(key []byte) error {
 	if len(key) == 0 || key[0] == undoPrefix {
 		return fmt.Errorf("key %x is not writable by a block", key)
@@ -127,11 +153,18 @@ func (w *BlockWriter) record(key []byte) error {
 	return nil
 }
 
-// touched reports whether the block already wrote key.
+// touched reports whether the block already wrote key: a linear scan of a
+// short undo record, else a look-up of its hash, confirmed by comparing the
+// key (and, on a collision, by the scan).
 func (w *BlockWriter) touched(key []byte) bool {
-	if w.seen != nil {
-		_, ok := w.seen[string(key)]
-		return ok
+	if len(w.undo) >= seenThreshold {
+		i, ok := w.seen[maphash.Bytes(seenSeed, key)]
+		if !ok {
+			return false
+		}
+		if bytes.Equal(w.undo[i].key, key) {
+			return true
+		}
 	}
 	for i := range w.undo {
 		if bytes.Equal(w.undo[i].key, key) {
@@ -386,9 +419,14 @@ func (db *DB) commitBlockRange(prevTip tipState, blocks []pendingBlock,
 	txn := db.bdb.NewTransaction(true)
 	defer txn.Discard()
 
+	var w *BlockWriter
 	for i := range blocks {
 		rec := &blocks[i].rec
-		w := newBlockWriter(txn, rec.Height)
+		if w == nil {
+			w = newBlockWriter(txn, rec.Height)
+		} else {
+			w.next(rec.Height)
+		}
 		if err := dbPutHeader(w, rec); err != nil {
 			return err
 		}

@@ -169,6 +169,10 @@ type DB struct {
 	// ws is the miner-flow working set, loaded by the first block
 	// connected with its flows; guarded by the writer lock.
 	ws workingSet
+
+	// probed is when checkDisk last probed that the directory is
+	// writable; guarded by the writer lock.
+	probed time.Time
 }
 
 // tipState is the in-memory copy of the tip record plus its chain work.
@@ -396,6 +400,7 @@ func (db *DB) Close() error {
 		// read-only, a full disk). Everything committed is in its
 		// write-ahead log and is replayed at the next open.
 		cause := "Badger cannot flush its memtable"
+		db.probed = time.Time{} // probe now, whenever the last commit probed
 		if err := db.checkDisk(); err != nil {
 			cause = err.Error()
 		}

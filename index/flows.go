@@ -58,6 +58,7 @@ func connectFlows(w *BlockWriter, ws *workingSet, blk *wire.MsgBlock, ids []chai
 	for l := range f.origin {
 		f.origin[l] = make(map[int32]*OriginFlow)
 	}
+	ws.screen(blk)
 	// The genesis coinbase is not in the UTXO set (consensus never lets it
 	// be spent), so it is no miner output.
 	if w.height > 0 {
@@ -66,6 +67,9 @@ func connectFlows(w *BlockWriter, ws *workingSet, blk *wire.MsgBlock, ids []chai
 		}
 	}
 	for i := 1; i < len(blk.Transactions); i++ {
+		if !ws.mayTouch(i) {
+			continue // the common case: nothing to do with miners
+		}
 		if err := f.tx(int32(i), blk.Transactions[i], &ids[i]); err != nil {
 			return err
 		}
@@ -339,8 +343,11 @@ func (f *flowBlock) storeTx(tx *FlowTx) error {
 	if err := f.w.setKnown(key, serializeFlowTx(tx), nil, false); err != nil {
 		return err
 	}
+	// A txid row is always new: a second transaction with the same txid
+	// would spend the same inputs again (only coinbases, which spend
+	// nothing, ever repeated a txid, BIP30), so no read for the undo record.
 	pos := txPosKey(0, tx.Height, tx.Index)[1:]
-	if err := f.w.Put(txidKey(&tx.TxID), pos); err != nil {
+	if err := f.w.setKnown(txidKey(&tx.TxID), pos, nil, false); err != nil {
 		return err
 	}
 	if tx.FeeKnown() {
