@@ -227,10 +227,7 @@ func VerifyHashrate(p Params, hs []Header, claim Figure, tol float64, at, window
 	if err := checkHeaders(hs); err != nil {
 		return v, err
 	}
-	tip := hs[len(hs)-1]
-	if at > tip.Time {
-		v.notVerifiable("the index reaches only %s (height %d), before %s; sync the index "+
-			"further or choose an earlier time", verifyTime(tip.Time), tip.Height, verifyTime(at))
+	if beyondTip(hs, at, &v) {
 		return v, nil
 	}
 
@@ -266,18 +263,37 @@ func VerifyHashrate(p Params, hs []Header, claim Figure, tol float64, at, window
 	return v, nil
 }
 
+// beyondTip marks v not verifiable and reports true when at is after the
+// timestamp of the tip, the last header of hs: the index may not have seen
+// the blocks of that time yet.
+func beyondTip(hs []Header, at int64, v *Verification) bool {
+	tip := hs[len(hs)-1]
+	if at <= tip.Time {
+		return false
+	}
+	v.notVerifiable("the index reaches only %s (height %d), before %s; sync the index "+
+		"further or choose an earlier time", verifyTime(tip.Time), tip.Height, verifyTime(at))
+	return true
+}
+
+// blockAt returns the index in hs of the block in effect at time at: the
+// last (highest) block stamped at or before it. It marks v not verifiable
+// and returns -1 when there is none.
+func blockAt(hs []Header, at int64, v *Verification) int {
+	for i := len(hs) - 1; i >= 0; i-- {
+		if hs[i].Time <= at {
+			return i
+		}
+	}
+	v.notVerifiable("no indexed block is stamped at or before %s", verifyTime(at))
+	return -1
+}
+
 // hashrateAtBlocks estimates over blocks intervals ending at the last block
 // stamped at or before at, marking v not verifiable when there is none.
 func hashrateAtBlocks(p Params, hs []Header, at int64, blocks int, v *Verification) (Estimate, error) {
-	end := -1
-	for i := len(hs) - 1; i >= 0; i-- {
-		if hs[i].Time <= at {
-			end = i
-			break
-		}
-	}
+	end := blockAt(hs, at, v)
 	if end < 0 {
-		v.notVerifiable("no indexed block is stamped at or before %s", verifyTime(at))
 		return Estimate{}, nil
 	}
 	h := hs[end].Height
@@ -322,6 +338,31 @@ func VerifyDifficulty(hs []Header, claim Figure, tol float64, height int32) (Ver
 		"target (bits 1d00ffff) over the block's target, as getblockheader reports it", height, h.Bits)
 	v.judge()
 	return v, nil
+}
+
+// VerifyDifficultyAt is VerifyDifficulty for the block in effect at time at
+// (unix seconds): the last block stamped at or before it, the block that
+// VerifyHashrate's blocks count ends at. hs must be contiguous and end at the
+// index tip; a time after the tip's timestamp, or before every block in hs,
+// is not verifiable.
+func VerifyDifficultyAt(hs []Header, claim Figure, tol float64, at int64) (Verification, error) {
+	v := newVerification("difficulty", "", claim, tol)
+	if err := checkVerifyTolerance(tol); err != nil {
+		return v, err
+	}
+	if err := checkHeaders(hs); err != nil {
+		return v, err
+	}
+	if beyondTip(hs, at, &v) {
+		return v, nil
+	}
+	i := blockAt(hs, at, &v)
+	if i < 0 {
+		return v, nil
+	}
+	v, err := VerifyDifficulty(hs, claim, tol, hs[i].Height)
+	v.Method += fmt.Sprintf("; block %d is the last stamped at or before %s", hs[i].Height, verifyTime(at))
+	return v, err
 }
 
 // VerifyAdjustment checks the claim that the difficulty was adjusted on the

@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/minerscope/minerscope/analysis"
 )
@@ -171,12 +170,4 @@ func (s *Server) outflowLastDay(sn *snapshot, hops int) (int64, error) {
 		}
 	}
 	return total, nil
-}
-
-// optFloat is f, or nil (JSON null) when f is NaN or infinite.
-func optFloat(f float64) *float64 {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil
-	}
-	return &f
 }

@@ -8,6 +8,10 @@
 // Server reads the index only, and never writes to it: every endpoint
 // answers GET and HEAD, anything else gets 405.
 //
+// minerscope's own endpoints answer with the shapes of package report, which
+// the commands print with --json too, so an answer and the command's output
+// are the same document.
+//
 // Every figure is computed at the index's tip. The headers are kept in memory
 // (16 bytes a block, 15 MB at mainnet scale) and refreshed incrementally when
 // the tip moves, a reorg included; computed figures are cached per tip hash,

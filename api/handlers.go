@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/report"
 )
 
 // statusAnswer is GET /api/v1/minerscope/status.
@@ -35,7 +36,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	out := statusAnswer{Network: s.p.Name}
 	if !sn.empty() {
-		h, t := sn.tipHeight, isoTime(sn.tipTime())
+		h, t := sn.tipHeight, report.Time(sn.tipTime())
 		out.IndexHeight, out.IndexHash, out.IndexTime = &h, sn.tipHash.String(), &t
 	}
 	if from, full := s.db.BlocksFrom(); full {
@@ -50,105 +51,67 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, out)
 }
 
-// hashrateAnswer is one estimate, as `minerscope hashrate --json` prints it.
-type hashrateAnswer struct {
-	HashrateHS  float64 `json:"hashrate_hs"`
-	LoHS        float64 `json:"lo_hs"`
-	HiHS        float64 `json:"hi_hs"`
-	HasInterval bool    `json:"has_interval"`
-	FromHeight  int32   `json:"from_height"`
-	ToHeight    int32   `json:"to_height"`
-	FromTime    string  `json:"from_time"`
-	ToTime      string  `json:"to_time"`
-	Intervals   int     `json:"intervals"`
-	Seconds     int64   `json:"seconds"`
-	Work        string  `json:"work"`
-	Method      string  `json:"method,omitempty"`
-	WindowStart string  `json:"window_start,omitempty"`
-	WindowEnd   string  `json:"window_end,omitempty"`
-}
-
-func toHashrateAnswer(e analysis.Estimate) hashrateAnswer {
-	work := "0"
-	if e.Work != nil {
-		work = e.Work.String()
-	}
-	return hashrateAnswer{
-		HashrateHS: finite(e.HashesPerSec), LoHS: finite(e.Lo), HiHS: finite(e.Hi), HasInterval: e.HasInterval,
-		FromHeight: e.FromHeight, ToHeight: e.ToHeight, FromTime: isoTime(e.FromTime), ToTime: isoTime(e.ToTime),
-		Intervals: e.Intervals, Seconds: e.Seconds, Work: work,
-	}
-}
-
 // handleHashrate answers ?window=W[&at=T] (default 7d at the tip) or
 // ?blocks=N[&at_height=H], as `minerscope hashrate` does.
-func (s *Server) handleHashrate(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
+func (s *Server) handleHashrate(r *http.Request, sn *snapshot) (any, error) {
 	q := r.URL.Query()
 	if err := onlyParams(q, "window", "at", "blocks", "at_height"); err != nil {
-		return err
+		return nil, err
 	}
 	if q.Has("blocks") || q.Has("at_height") {
 		if q.Has("window") || q.Has("at") {
-			return badRequest("blocks/at_height and window/at exclude each other")
+			return nil, badRequest("blocks/at_height and window/at exclude each other")
 		}
-		return s.hashrateBlocks(w, q.Get("blocks"), q.Get("at_height"), sn)
+		return s.hashrateBlocks(q.Get("blocks"), q.Get("at_height"), sn)
 	}
 	win := 7 * 24 * time.Hour
 	if q.Has("window") {
 		var err error
 		if win, err = parseWindow(q.Get("window")); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	end := sn.tipTime()
 	if q.Has("at") {
-		t, err := parseTime("at", q.Get("at"))
+		t, err := atParam(q.Get("at"))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		end = t
 	}
 	from := end - int64(win/time.Second)
 	est, err := analysis.WindowHashrate(s.p, sn.tail(from), from, end)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out := toHashrateAnswer(est)
-	out.Method = fmt.Sprintf("window %s: work of the blocks stamped in (%s, %s] / %d s", fmtWindow(win),
-		isoTime(from), isoTime(end), end-from)
-	out.WindowStart, out.WindowEnd = isoTime(from), isoTime(end)
-	s.writeJSON(w, out)
-	return nil
+	return report.WindowHashrate(est, win, from, end), nil
 }
 
 // hashrateBlocks is getnetworkhashps(blocks, at_height).
-func (s *Server) hashrateBlocks(w http.ResponseWriter, blocksArg, atArg string, sn *snapshot) error {
+func (s *Server) hashrateBlocks(blocksArg, atArg string, sn *snapshot) (any, error) {
 	blocks, height := 120, sn.tipHeight
 	if blocksArg != "" {
 		n, err := strconv.Atoi(blocksArg)
 		if err != nil || n > 10_000_000 {
-			return badRequest(fmt.Sprintf("bad blocks %q: use a number of block intervals (<= 0: since the last retarget)", blocksArg))
+			return nil, badRequest(fmt.Sprintf("bad blocks %q: use a number of block intervals (<= 0: since the last retarget)", blocksArg))
 		}
 		blocks = n
 	}
 	if atArg != "" {
 		h, err := strconv.ParseInt(atArg, 10, 32)
 		if err != nil || h < 0 {
-			return badRequest(fmt.Sprintf("bad at_height %q: use a block height", atArg))
+			return nil, badRequest(fmt.Sprintf("bad at_height %q: use a block height", atArg))
 		}
 		if int32(h) > sn.tipHeight {
-			return badRequest(fmt.Sprintf("at_height %d is above the index tip %d", h, sn.tipHeight))
+			return nil, badRequest(fmt.Sprintf("at_height %d is above the index tip %d", h, sn.tipHeight))
 		}
 		height = int32(h)
 	}
 	est, err := analysis.NetworkHashPS(s.p, sn.hs, blocks, height)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out := toHashrateAnswer(est)
-	out.Method = fmt.Sprintf("getnetworkhashps(%d, %d): work / (max time - min time)", blocks, height)
-	s.writeJSON(w, out)
-	return nil
+	return report.BlocksHashrate(est, blocks, height), nil
 }
 
 // seriesPoint is one period of the hashrate series.
@@ -174,23 +137,23 @@ type seriesAnswer struct {
 
 // handleHashrateSeries answers one estimate per UTC day or ISO week meeting
 // the interval; the first and last periods may be partial.
-func (s *Server) handleHashrateSeries(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
+func (s *Server) handleHashrateSeries(r *http.Request, sn *snapshot) (any, error) {
 	q := r.URL.Query()
 	if err := onlyParams(q, "period"); err != nil {
-		return err
+		return nil, err
 	}
-	iv, period := r.PathValue("interval"), q.Get("period")
+	period := q.Get("period")
 	if period == "" {
 		period = "daily"
 	}
 	if period != "daily" && period != "weekly" {
-		return badRequest(fmt.Sprintf("bad period %q: use daily or weekly", period))
+		return nil, badRequest(fmt.Sprintf("bad period %q: use daily or weekly", period))
 	}
-	from, err := intervalStart(iv, sn.tipTime())
+	iv, from, err := intervalParam(r, sn)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out, err := memoized(sn, "series:"+iv+":"+period, func() (*seriesAnswer, error) {
+	return memoized(sn, "series:"+iv+":"+period, func() (*seriesAnswer, error) {
 		lo := max(from+1, sn.hs[0].Time)
 		to := sn.tipTime() + 1
 		var pts []analysis.SeriesPoint
@@ -199,149 +162,78 @@ func (s *Server) handleHashrateSeries(w http.ResponseWriter, r *http.Request, sn
 		} else {
 			pts = analysis.WeeklyHashrate(s.p, sn.tail(lo-1), lo, to)
 		}
-		out := &seriesAnswer{Interval: iv, Period: period, From: isoTime(lo), To: isoTime(to),
+		out := &seriesAnswer{Interval: iv, Period: period, From: report.Time(lo), To: report.Time(to),
 			Points: make([]seriesPoint, len(pts))}
 		for i, pt := range pts {
 			e := pt.Estimate
-			out.Points[i] = seriesPoint{Start: isoTime(pt.Start), End: isoTime(pt.End), Blocks: pt.Blocks,
-				HashrateHS: finite(e.HashesPerSec), LoHS: finite(e.Lo), HiHS: finite(e.Hi),
+			out.Points[i] = seriesPoint{Start: report.Time(pt.Start), End: report.Time(pt.End), Blocks: pt.Blocks,
+				HashrateHS: report.Finite(e.HashesPerSec), LoHS: report.Finite(e.Lo), HiHS: report.Finite(e.Hi),
 				FromHeight: e.FromHeight, ToHeight: e.ToHeight}
 		}
 		return out, nil
 	})
-	if err != nil {
-		return err
-	}
-	s.writeJSON(w, out)
-	return nil
-}
-
-// epochAnswer is one epoch, as `minerscope epochs --json` prints it.
-type epochAnswer struct {
-	Epoch        int32   `json:"epoch"`
-	StartHeight  int32   `json:"start_height"`
-	EndHeight    int32   `json:"end_height"`
-	StartTime    string  `json:"start_time"`
-	EndTime      string  `json:"end_time"`
-	Bits         string  `json:"bits"`
-	Difficulty   float64 `json:"difficulty"`
-	ChangePct    float64 `json:"change_pct"`
-	DurationS    int64   `json:"duration_s"`
-	HashrateHS   float64 `json:"hashrate_hs"`
-	HashrateLoHS float64 `json:"hashrate_lo_hs"`
-	HashrateHiHS float64 `json:"hashrate_hi_hs"`
-	Complete     bool    `json:"complete"`
 }
 
 // handleEpochs answers every epoch, or with ?interval= those that end in it.
-func (s *Server) handleEpochs(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
+func (s *Server) handleEpochs(r *http.Request, sn *snapshot) (any, error) {
 	q := r.URL.Query()
 	if err := onlyParams(q, "interval"); err != nil {
-		return err
+		return nil, err
 	}
 	from := int64(math.MinInt64)
 	if q.Has("interval") {
 		var err error
 		if from, err = intervalStart(q.Get("interval"), sn.tipTime()); err != nil {
-			return err
-		}
-	}
-	all, err := memoized(sn, "epochs", func() ([]epochAnswer, error) {
-		eps, err := analysis.Epochs(s.p, sn.hs)
-		if err != nil {
 			return nil, err
 		}
-		out := make([]epochAnswer, len(eps))
-		for i, e := range eps {
-			out[i] = epochAnswer{Epoch: e.Number, StartHeight: e.StartHeight, EndHeight: e.EndHeight,
-				StartTime: isoTime(e.StartTime), EndTime: isoTime(e.EndTime), Bits: fmt.Sprintf("%08x", e.Bits),
-				Difficulty: e.Difficulty, ChangePct: finite(e.ChangePct), DurationS: e.DurationS,
-				HashrateHS: finite(e.Hashrate.HashesPerSec), HashrateLoHS: finite(e.Hashrate.Lo),
-				HashrateHiHS: finite(e.Hashrate.Hi), Complete: e.Complete}
-		}
-		return out, nil
+	}
+	all, err := memoized(sn, "epochs", func() ([]report.Epoch, error) {
+		eps, err := analysis.Epochs(s.p, sn.hs)
+		return report.Epochs(eps), err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out := []epochAnswer{}
-	for i, e := range all {
-		// An epoch belongs to the interval when a block after its start
-		// is in it: its last block is stamped after the start, or it is
-		// the current epoch.
-		if sn.hs[e.EndHeight].Time > from || i == len(all)-1 {
-			out = append(out, e)
-		}
-	}
-	s.writeJSON(w, out)
-	return nil
-}
-
-// nextAdjustmentAnswer is `minerscope next-adjustment --json`.
-type nextAdjustmentAnswer struct {
-	Now                    string         `json:"now"`
-	TipHeight              int32          `json:"tip_height"`
-	NextRetargetHeight     int32          `json:"next_retarget_height"`
-	BlocksRemaining        int32          `json:"blocks_remaining"`
-	CurrentDifficulty      float64        `json:"current_difficulty"`
-	ProjectedDifficulty    float64        `json:"projected_difficulty"`
-	ChangePct              float64        `json:"change_pct"`
-	ChangeLoPct            float64        `json:"change_lo_pct"`
-	ChangeHiPct            float64        `json:"change_hi_pct"`
-	Date                   string         `json:"date"`
-	DateLo                 string         `json:"date_lo"`
-	DateHi                 string         `json:"date_hi"`
-	Rate                   hashrateAnswer `json:"rate"`
-	HalvingHeight          int32          `json:"halving_height"`
-	HalvingBlocksRemaining int32          `json:"halving_blocks_remaining"`
-	HalvingDate            string         `json:"halving_date"`
-	HalvingDateLo          string         `json:"halving_date_lo"`
-	HalvingDateHi          string         `json:"halving_date_hi"`
+	// An epoch belongs to the interval when a block after its start is in
+	// it: its last block is stamped after the start, or it is the current
+	// epoch.
+	return endingAfter(all, from, func(e report.Epoch) int64 { return sn.hs[e.EndHeight].Time }), nil
 }
 
 // handleNextAdjustment projects the next retarget and halving from the tip's
 // timestamp, or from ?now= (not before it).
-func (s *Server) handleNextAdjustment(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
+func (s *Server) handleNextAdjustment(r *http.Request, sn *snapshot) (any, error) {
 	if err := onlyParams(r.URL.Query(), "now"); err != nil {
-		return err
+		return nil, err
 	}
 	now, err := nowParam(r, sn)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out, err := s.nextAdjustment(sn, now)
-	if err != nil {
-		return err
-	}
-	s.writeJSON(w, out)
-	return nil
+	return s.nextAdjustment(sn, now)
 }
 
 // nextAdjustment is the projection at now, kept per tip when now is the
 // tip's timestamp (any other ?now= is computed each time).
-func (s *Server) nextAdjustment(sn *snapshot, now int64) (*nextAdjustmentAnswer, error) {
+func (s *Server) nextAdjustment(sn *snapshot, now int64) (*report.NextAdjustment, error) {
 	if now != sn.tipTime() {
 		return s.project(sn, now)
 	}
-	return memoized(sn, "next", func() (*nextAdjustmentAnswer, error) { return s.project(sn, now) })
+	return memoized(sn, "next", func() (*report.NextAdjustment, error) { return s.project(sn, now) })
 }
 
 // project runs the projection and shapes its answer.
-func (s *Server) project(sn *snapshot, now int64) (*nextAdjustmentAnswer, error) {
+func (s *Server) project(sn *snapshot, now int64) (*report.NextAdjustment, error) {
 	pr, err := analysis.ProjectNextAdjustment(s.p, sn.hs, now)
 	if err != nil {
 		return nil, err
 	}
-	return &nextAdjustmentAnswer{
-		Now: isoTime(pr.Now), TipHeight: pr.TipHeight, NextRetargetHeight: pr.NextRetargetHeight,
-		BlocksRemaining: pr.BlocksRemaining, CurrentDifficulty: pr.CurrentDifficulty,
-		ProjectedDifficulty: finite(pr.ProjectedDifficulty), ChangePct: finite(pr.ChangePct),
-		ChangeLoPct: finite(pr.ChangeLoPct), ChangeHiPct: finite(pr.ChangeHiPct), Date: isoTime(pr.Date),
-		DateLo: isoTime(pr.DateLo), DateHi: isoTime(pr.DateHi), Rate: toHashrateAnswer(pr.Rate),
-		HalvingHeight: pr.HalvingHeight, HalvingBlocksRemaining: pr.HalvingBlocksRemaining,
-		HalvingDate: isoTime(pr.HalvingDate), HalvingDateLo: isoTime(pr.HalvingDateLo),
-		HalvingDateHi: isoTime(pr.HalvingDateHi),
-	}, nil
+	if report.LastTime(pr) > report.MaxTime {
+		return nil, badRequest(fmt.Sprintf("now %s is too late: the projected dates pass the year 9999, which "+
+			"RFC 3339 times cannot hold; give an earlier time", report.Time(now)))
+	}
+	out := report.NewNextAdjustment(pr)
+	return &out, nil
 }
 
 // nowParam is ?now= as unix seconds, the tip's timestamp by default; a time
@@ -356,94 +248,52 @@ func nowParam(r *http.Request, sn *snapshot) (int64, error) {
 		return 0, err
 	}
 	if now < sn.tipTime() {
-		return 0, badRequest(fmt.Sprintf("now %s is before the tip's timestamp %s", isoTime(now), isoTime(sn.tipTime())))
+		return 0, badRequest(fmt.Sprintf("now %s is before the tip's timestamp %s", report.Time(now),
+			report.Time(sn.tipTime())))
+	}
+	if now > report.MaxTime {
+		return 0, badRequest(fmt.Sprintf("bad now %q: it is after the year 9999, which RFC 3339 times cannot "+
+			"hold; give an earlier time", q.Get("now")))
 	}
 	return now, nil
 }
 
-// poolAnswer is one pool, as `minerscope pools --json` prints it.
-type poolAnswer struct {
-	Pool         string  `json:"pool"`
-	Blocks       int     `json:"blocks"`
-	Share        float64 `json:"share"`
-	ShareLo      float64 `json:"share_lo"`
-	ShareHi      float64 `json:"share_hi"`
-	HashrateHS   float64 `json:"hashrate_hs"`
-	HashrateLoHS float64 `json:"hashrate_lo_hs"`
-	HashrateHiHS float64 `json:"hashrate_hi_hs"`
-	ByAddress    int     `json:"by_address"`
-	ByTag        int     `json:"by_tag"`
-	EmptyBlocks  int     `json:"empty_blocks"`
-}
-
 // handlePools answers the pools of the interval's blocks with their shares
 // and hashrates and 95% intervals.
-func (s *Server) handlePools(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
+func (s *Server) handlePools(r *http.Request, sn *snapshot) (any, error) {
 	if err := onlyParams(r.URL.Query()); err != nil {
-		return err
+		return nil, err
 	}
 	pw, err := s.poolWindow(sn, r.PathValue("interval"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out := make([]poolAnswer, len(pw.shares))
-	for i, ps := range pw.shares {
-		out[i] = poolAnswer{Pool: ps.Pool, Blocks: ps.Blocks, Share: finite(ps.Share), ShareLo: finite(ps.ShareLo),
-			ShareHi: finite(ps.ShareHi), HashrateHS: finite(ps.Hashrate), HashrateLoHS: finite(ps.HashrateLo),
-			HashrateHiHS: finite(ps.HashrateHi), ByAddress: ps.ByAddress, ByTag: ps.ByTag, EmptyBlocks: ps.Empty}
-	}
-	s.writeJSON(w, out)
-	return nil
-}
-
-// outflowPoint is one period, as `minerscope outflows --series … --json`
-// prints it.
-type outflowPoint struct {
-	Period            string   `json:"period"`
-	Start             string   `json:"start"`
-	End               string   `json:"end"`
-	FromHeight        int32    `json:"from_height"`
-	ToHeight          int32    `json:"to_height"`
-	Blocks            int      `json:"blocks"`
-	OutflowSat        int64    `json:"outflow_sat"`
-	InternalSat       int64    `json:"internal_sat"`
-	InflowSat         int64    `json:"inflow_sat"`
-	CoinbaseInflowSat int64    `json:"coinbase_inflow_sat"`
-	MinerFeeSat       int64    `json:"miner_fee_sat"`
-	LostSat           int64    `json:"lost_sat"`
-	ReserveSat        int64    `json:"reserve_sat"`
-	NetChangeSat      int64    `json:"net_change_sat"`
-	RevenueSat        int64    `json:"revenue_sat"`
-	OutflowMultiple   *float64 `json:"outflow_multiple"`
-	MADays            int      `json:"ma_days"`
-	OutflowToRevenue  *float64 `json:"outflow_revenue_ratio"`
-	SpendingTxs       int64    `json:"spending_txs"`
+	return report.Pools(pw.shares), nil
 }
 
 // outflowsAnswer is GET /api/v1/minerscope/outflows/:interval.
 type outflowsAnswer struct {
-	Interval string         `json:"interval"`
-	Hops     int            `json:"hops"`
-	Period   string         `json:"period"`
-	Points   []outflowPoint `json:"points"`
+	Interval string                `json:"interval"`
+	Hops     int                   `json:"hops"`
+	Period   string                `json:"period"`
+	Points   []report.OutflowPoint `json:"points"`
 }
 
 // handleOutflows answers the miner flow series of the periods that end in the
 // interval. The series runs from the first full block, so reserves and moving
 // averages are those of the whole chain, not of the interval alone.
-func (s *Server) handleOutflows(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
+func (s *Server) handleOutflows(r *http.Request, sn *snapshot) (any, error) {
 	q := r.URL.Query()
 	if err := onlyParams(q, "hops", "period"); err != nil {
-		return err
+		return nil, err
 	}
-	iv := r.PathValue("interval")
-	from, err := intervalStart(iv, sn.tipTime())
+	iv, from, err := intervalParam(r, sn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	hops, err := hopsParam(q.Get("hops"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	period := q.Get("period")
 	switch period {
@@ -451,9 +301,9 @@ func (s *Server) handleOutflows(w http.ResponseWriter, r *http.Request, sn *snap
 		period = "daily"
 	case "daily", "weekly", "epoch":
 	default:
-		return badRequest(fmt.Sprintf("bad period %q: use daily, weekly or epoch", period))
+		return nil, badRequest(fmt.Sprintf("bad period %q: use daily, weekly or epoch", period))
 	}
-	pts, err := memoized(sn, fmt.Sprintf("outflows:%d:%s", hops, period), func() ([]outflowPoint, error) {
+	pts, err := memoized(sn, fmt.Sprintf("outflows:%d:%s", hops, period), func() ([]report.OutflowPoint, error) {
 		fl, err := s.flows(sn)
 		if err != nil {
 			return nil, err
@@ -462,31 +312,35 @@ func (s *Server) handleOutflows(w http.ResponseWriter, r *http.Request, sn *snap
 		if err != nil {
 			return nil, err
 		}
-		out := make([]outflowPoint, len(series))
+		out := make([]report.OutflowPoint, len(series))
 		for i, p := range series {
-			out[i] = outflowPoint{Period: p.Label, Start: isoTime(p.Start), End: isoTime(p.End),
-				FromHeight: p.FromHeight, ToHeight: p.ToHeight, Blocks: p.Blocks, OutflowSat: int64(p.Outflow),
-				InternalSat: int64(p.Internal), InflowSat: int64(p.Inflow), CoinbaseInflowSat: int64(p.CoinbaseInflow),
-				MinerFeeSat: int64(p.MinerFee), LostSat: int64(p.Lost), ReserveSat: int64(p.Reserve),
-				NetChangeSat: int64(p.NetChange), RevenueSat: int64(p.Revenue),
-				OutflowMultiple: optFloat(p.OutflowMultiple), MADays: p.MADays,
-				OutflowToRevenue: optFloat(p.OutflowToRevenue), SpendingTxs: p.SpendingTxs}
+			out[i] = report.NewOutflowPoint(p)
 		}
 		return out, nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out := outflowsAnswer{Interval: iv, Hops: hops, Period: period, Points: []outflowPoint{}}
-	for i, p := range pts {
-		// A period belongs to the interval when it ends after the
-		// interval's start; the last one always does.
-		if end, _ := time.Parse(time.RFC3339, p.End); end.Unix() > from || i == len(pts)-1 {
-			out.Points = append(out.Points, p)
+	// A period belongs to the interval when it ends after the interval's
+	// start; the last one always does.
+	ends := func(p report.OutflowPoint) int64 {
+		end, _ := time.Parse(time.RFC3339, p.End)
+		return end.Unix()
+	}
+	return outflowsAnswer{Interval: iv, Hops: hops, Period: period, Points: endingAfter(pts, from, ends)}, nil
+}
+
+// endingAfter returns the items whose end, as end gives it, is after from,
+// and the last item in any case, the one still running at the tip; never
+// nil, so that JSON gets an empty array.
+func endingAfter[T any](items []T, from int64, end func(T) int64) []T {
+	out := []T{}
+	for i, it := range items {
+		if end(it) > from || i == len(items)-1 {
+			out = append(out, it)
 		}
 	}
-	s.writeJSON(w, out)
-	return nil
+	return out
 }
 
 // reserveAnswer is GET /api/v1/minerscope/reserve.
@@ -499,22 +353,21 @@ type reserveAnswer struct {
 }
 
 // handleReserve answers the value the miner set holds after the tip.
-func (s *Server) handleReserve(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
+func (s *Server) handleReserve(r *http.Request, sn *snapshot) (any, error) {
 	q := r.URL.Query()
 	if err := onlyParams(q, "hops"); err != nil {
-		return err
+		return nil, err
 	}
 	hops, err := hopsParam(q.Get("hops"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	total, from, err := s.reserveAt(sn, hops)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.writeJSON(w, reserveAnswer{Height: sn.tipHeight, Time: isoTime(sn.tipTime()), Hops: hops,
-		ReserveSat: total, FromHeight: from})
-	return nil
+	return reserveAnswer{Height: sn.tipHeight, Time: report.Time(sn.tipTime()), Hops: hops, ReserveSat: total,
+		FromHeight: from}, nil
 }
 
 // hopsParam parses ?hops=, 0 by default.
@@ -526,6 +379,17 @@ func hopsParam(s string) (int, error) {
 		return 1, nil
 	}
 	return 0, badRequest(fmt.Sprintf("bad hops %q: use 0 (coinbase scripts) or 1 (and the scripts they pay)", s))
+}
+
+// intervalParam is the {interval} of the path, "all" when the route has
+// none, and the start of that interval ending at the tip's timestamp.
+func intervalParam(r *http.Request, sn *snapshot) (string, int64, error) {
+	iv := r.PathValue("interval")
+	if iv == "" {
+		iv = "all"
+	}
+	from, err := intervalStart(iv, sn.tipTime())
+	return iv, from, err
 }
 
 // onlyParams refuses query parameters an endpoint does not take, so that a
@@ -569,18 +433,6 @@ func parseWindow(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// fmtWindow prints a window in the units parseWindow accepts.
-func fmtWindow(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	default:
-		return d.String()
-	}
-}
-
 // parseTime parses the parameter name's value like the CLI's --at: RFC 3339,
 // a date (its 00:00:00 UTC) or unix seconds.
 func parseTime(name, s string) (int64, error) {
@@ -594,4 +446,24 @@ func parseTime(name, s string) (int64, error) {
 		return n, nil
 	}
 	return 0, badRequest(fmt.Sprintf("bad %s %q: use 2025-10-15, 2025-10-15T12:00:00Z or unix seconds", name, s))
+}
+
+// atParam parses ?at=, the time a figure is computed or claimed at, as
+// parseTime, and refuses a time before 1970: no block is that old, and a
+// window ending then could reach before the year 0, which no RFC 3339 time
+// holds.
+func atParam(s string) (int64, error) {
+	t, err := parseTime("at", s)
+	if err == nil {
+		err = notBefore1970("at", s, t)
+	}
+	return t, err
+}
+
+// notBefore1970 refuses t, parameter name's value s, when it is before 1970.
+func notBefore1970(name, s string, t int64) error {
+	if t < 0 {
+		return badRequest(fmt.Sprintf("bad %s %q: it is before 1970, long before the genesis block", name, s))
+	}
+	return nil
 }

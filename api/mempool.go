@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/report"
 )
 
 // The endpoints of this file answer with the shapes of mempool.space's
@@ -87,15 +88,14 @@ type mpReward struct {
 
 // handleMiningHashrate answers the daily hashrate of the complete UTC days
 // that end in the interval and the difficulty changes in it.
-func (s *Server) handleMiningHashrate(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
-	iv := r.PathValue("interval")
-	from, err := intervalStart(iv, sn.tipTime())
+func (s *Server) handleMiningHashrate(r *http.Request, sn *snapshot) (any, error) {
+	_, from, err := intervalParam(r, sn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	days, err := s.completeDays(sn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := mpHashrateAnswer{Hashrates: []mpHashrate{}, Difficulty: []mpAdjustment{}}
 	for _, d := range days {
@@ -110,12 +110,11 @@ func (s *Server) handleMiningHashrate(w http.ResponseWriter, r *http.Request, sn
 	}
 	cur, err := analysis.NetworkHashPS(s.p, sn.hs, 120, sn.tipHeight)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out.CurrentHashrate = finite(cur.HashesPerSec)
+	out.CurrentHashrate = report.Finite(cur.HashesPerSec)
 	out.CurrentDifficulty = analysis.Difficulty(sn.hs[sn.tipHeight].Bits)
-	s.writeJSON(w, out)
-	return nil
+	return out, nil
 }
 
 // completeDays is the hashrate of every complete UTC day up to the tip's
@@ -127,7 +126,7 @@ func (s *Server) completeDays(sn *snapshot) ([]mpHashrate, error) {
 		out := make([]mpHashrate, 0, len(pts))
 		for _, pt := range pts {
 			if pt.End%86400 == 0 {
-				out = append(out, mpHashrate{Timestamp: pt.End, AvgHashrate: finite(pt.Estimate.HashesPerSec)})
+				out = append(out, mpHashrate{Timestamp: pt.End, AvgHashrate: report.Finite(pt.Estimate.HashesPerSec)})
 			}
 		}
 		return out, nil
@@ -169,14 +168,10 @@ func (s *Server) adjustments(sn *snapshot) []mpAdjustment {
 
 // handleMiningAdjustments answers [time, height, difficulty, adjustment]
 // arrays, newest first, as mempool's /mining/difficulty-adjustments does.
-func (s *Server) handleMiningAdjustments(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
-	iv := r.PathValue("interval")
-	if iv == "" {
-		iv = "all"
-	}
-	from, err := intervalStart(iv, sn.tipTime())
+func (s *Server) handleMiningAdjustments(r *http.Request, sn *snapshot) (any, error) {
+	_, from, err := intervalParam(r, sn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	adj := s.adjustments(sn)
 	out := [][4]float64{}
@@ -185,19 +180,17 @@ func (s *Server) handleMiningAdjustments(w http.ResponseWriter, r *http.Request,
 			out = append(out, [4]float64{float64(a.Time), float64(a.Height), a.Difficulty, a.Adjustment})
 		}
 	}
-	s.writeJSON(w, out)
-	return nil
+	return out, nil
 }
 
 // handleDifficultyAdjustment reproduces mempool's calcDifficultyAdjustment
 // with the tip's timestamp (or ?now=) as now.
-func (s *Server) handleDifficultyAdjustment(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
+func (s *Server) handleDifficultyAdjustment(r *http.Request, sn *snapshot) (any, error) {
 	now, err := nowParam(r, sn)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.writeJSON(w, mempoolAdjustment(s.p, sn.hs, now))
-	return nil
+	return mempoolAdjustment(s.p, sn.hs, now), nil
 }
 
 // mempoolAdjustment is mempool.space's calcDifficultyAdjustment (the 504-block
@@ -245,7 +238,7 @@ func mempoolAdjustment(p analysis.Params, hs []analysis.Header, now int64) mpDif
 	} else {
 		change = (target/(actual/float64(inEpoch+1)) - 1) * 100
 	}
-	out.DifficultyChange = finite(min(300, max(-75, change)))
+	out.DifficultyChange = report.Finite(min(300, max(-75, change)))
 	if p.ReduceMinDifficulty && p.Name == "testnet3" {
 		const maxBlock = 1200.0
 		timeAvg = min(timeAvg, maxBlock)
@@ -271,11 +264,10 @@ func bitsChangePct(oldBits, newBits uint32) float64 {
 
 // handleMiningPools answers the pools that mined blocks in the interval,
 // most blocks first.
-func (s *Server) handleMiningPools(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
-	iv := r.PathValue("interval")
-	pw, err := s.poolWindow(sn, iv)
+func (s *Server) handleMiningPools(r *http.Request, sn *snapshot) (any, error) {
+	pw, err := s.poolWindow(sn, r.PathValue("interval"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := mpPoolsAnswer{Pools: []mpPool{}, BlockCount: len(pw.attributed)}
 	for _, ps := range pw.shares {
@@ -296,11 +288,10 @@ func (s *Server) handleMiningPools(w http.ResponseWriter, r *http.Request, sn *s
 		secs int64
 	}{{&out.LastEstimatedHashrate, 86400}, {&out.LastEstimatedHashrate3d, 3 * 86400}, {&out.LastEstimatedHashrate1w, 7 * 86400}} {
 		if *e.dst, err = s.lastEstimate(sn, e.secs); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	s.writeJSON(w, out)
-	return nil
+	return out, nil
 }
 
 // lastEstimate is mempool's lastEstimatedHashrate: getnetworkhashps over as
@@ -317,7 +308,7 @@ func (s *Server) lastEstimate(sn *snapshot, secs int64) (float64, error) {
 		return 0, nil
 	}
 	est, err := analysis.NetworkHashPS(s.p, sn.hs, n, sn.tipHeight)
-	return finite(est.HashesPerSec), err
+	return report.Finite(est.HashesPerSec), err
 }
 
 // slug is mempool's pool slug: the name's letters and digits, lower case.
@@ -355,24 +346,15 @@ func rewardBucket(interval string) int64 {
 }
 
 // handleMiningRewards averages the block rewards per time bucket.
-func (s *Server) handleMiningRewards(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
-	iv := r.PathValue("interval")
-	from, err := intervalStart(iv, sn.tipTime())
+func (s *Server) handleMiningRewards(r *http.Request, sn *snapshot) (any, error) {
+	iv, from, err := intervalParam(r, sn)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out, err := memoized(sn, "mp-rewards:"+iv, func() ([]mpReward, error) {
+	return memoized(sn, "mp-rewards:"+iv, func() ([]mpReward, error) {
 		blocks, err := s.windowBlocks(sn, from)
-		if err != nil {
-			return nil, err
-		}
-		return rewardBuckets(blocks, rewardBucket(iv)), nil
+		return rewardBuckets(blocks, rewardBucket(iv)), err
 	})
-	if err != nil {
-		return err
-	}
-	s.writeJSON(w, out)
-	return nil
 }
 
 // rewardBuckets groups blocks by time / size, in increasing order, with the
@@ -410,12 +392,4 @@ func roundDiv(a, n int64) int64 {
 		return -roundDiv(-a, n)
 	}
 	return (2*a + n) / (2 * n)
-}
-
-// finite replaces NaN and infinities, which JSON cannot carry, with 0.
-func finite(f float64) float64 {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0
-	}
-	return f
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/report"
 )
 
 // metrics is the Server's private Prometheus registry: the chain figures,
@@ -109,10 +110,10 @@ func (c *chainCollector) Collect(ch chan<- prometheus.Metric) {
 	}{{"1d", 86400}, {"7d", 7 * 86400}} {
 		from := tipTime - w.secs
 		if est, err := analysis.WindowHashrate(s.p, sn.tail(from), from, tipTime); err == nil {
-			gauge(descHashrate, finite(est.HashesPerSec), w.name, "estimate")
+			gauge(descHashrate, report.Finite(est.HashesPerSec), w.name, "estimate")
 			if est.HasInterval {
-				gauge(descHashrate, finite(est.Lo), w.name, "lo")
-				gauge(descHashrate, finite(est.Hi), w.name, "hi")
+				gauge(descHashrate, report.Finite(est.Lo), w.name, "lo")
+				gauge(descHashrate, report.Finite(est.Hi), w.name, "hi")
 			}
 		}
 	}

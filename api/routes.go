@@ -10,7 +10,7 @@ import (
 // anything but GET and HEAD before the mux sees it, with the API's JSON error.
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	api := func(pattern string, h func(http.ResponseWriter, *http.Request, *snapshot) error) {
+	api := func(pattern string, h endpoint) {
 		mux.Handle(pattern, s.apiHandler(h))
 	}
 
@@ -41,20 +41,27 @@ func (s *Server) routes() *http.ServeMux {
 	return mux
 }
 
+// endpoint answers a request from the snapshot at the tip: the value to
+// write as JSON, or the error to answer instead.
+type endpoint func(r *http.Request, sn *snapshot) (any, error)
+
 // apiHandler adapts an endpoint: it takes the snapshot at the tip (503 while
-// the index is empty) and writes the endpoint's error as JSON.
-func (s *Server) apiHandler(h func(http.ResponseWriter, *http.Request, *snapshot) error) http.Handler {
+// the index is empty) and writes the endpoint's answer or error as JSON.
+func (s *Server) apiHandler(h endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sn, err := s.current()
 		if err == nil && sn.empty() {
 			err = errNoBlocks
 		}
+		var v any
 		if err == nil {
-			err = h(w, r, sn)
+			v, err = h(r, sn)
 		}
 		if err != nil {
 			s.writeError(w, err)
+			return
 		}
+		s.writeJSON(w, v)
 	})
 }
 

@@ -219,8 +219,3 @@ func writeErrorStatus(w http.ResponseWriter, status int, msg string) {
 		Error string `json:"error"`
 	}{msg})
 }
-
-// isoTime formats unix seconds as an ISO 8601 UTC time.
-func isoTime(unix int64) string {
-	return time.Unix(unix, 0).UTC().Format(time.RFC3339)
-}

@@ -18,7 +18,7 @@ import (
 // spell them.
 var verifyParams = map[string][]string{
 	"hashrate":   {"claim", "at", "window", "blocks", "tolerance"},
-	"difficulty": {"claim", "at_height", "tolerance"},
+	"difficulty": {"claim", "at_height", "at", "tolerance"},
 	"adjustment": {"date", "change", "tolerance"},
 	"outflow":    {"claim", "from", "to", "hops", "tolerance"},
 }
@@ -28,20 +28,20 @@ var verifyParams = map[string][]string{
 // verdict, not-verifiable included, is a 200: the verdict is in the body. A
 // malformed claim or parameter is a 400; an outflow claim on an index of
 // headers only is a 404.
-func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, sn *snapshot) error {
+func (s *Server) handleVerify(r *http.Request, sn *snapshot) (any, error) {
 	kind := r.PathValue("kind")
 	allowed, ok := verifyParams[kind]
 	if !ok {
-		return badRequest(fmt.Sprintf("cannot verify %q: use verify/hashrate, verify/difficulty, "+
+		return nil, badRequest(fmt.Sprintf("cannot verify %q: use verify/hashrate, verify/difficulty, "+
 			"verify/adjustment or verify/outflow", kind))
 	}
 	q := r.URL.Query()
 	if err := verifyOnly(q, kind, allowed); err != nil {
-		return err
+		return nil, err
 	}
 	tol, err := toleranceParam(q)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	var v analysis.Verification
@@ -56,13 +56,12 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request, sn *snapsh
 		v, err = s.verifyOutflow(q, sn, tol)
 	}
 	if errors.Is(err, analysis.ErrBadVerify) {
-		return badRequest(err.Error())
+		return nil, badRequest(err.Error())
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.writeJSON(w, v)
-	return nil
+	return v, nil
 }
 
 // verifyOnly refuses the parameters kind does not take and any parameter
@@ -143,20 +142,15 @@ func (s *Server) verifyHashrate(q url.Values, sn *snapshot, tol float64) (analys
 
 	at := sn.tipTime()
 	if q.Has("at") {
-		if at, err = parseTime("at", q.Get("at")); err != nil {
+		if at, err = atParam(q.Get("at")); err != nil {
 			return analysis.Verification{}, err
-		}
-		// The span of a window before 1970 could reach before year 0,
-		// which no JSON time holds; no block is that old anyway.
-		if at < 0 {
-			return analysis.Verification{}, badRequest(fmt.Sprintf("bad at %q: it is before 1970, long "+
-				"before the genesis block", q.Get("at")))
 		}
 	}
 	return analysis.VerifyHashrate(s.p, sn.hs, claim, tol, at, window, blocks)
 }
 
-// verifyDifficulty is `minerscope verify difficulty CLAIM --at-height H`.
+// verifyDifficulty is `minerscope verify difficulty CLAIM --at-height H |
+// --at T`.
 func verifyDifficulty(q url.Values, sn *snapshot, tol float64) (analysis.Verification, error) {
 	text, err := claimParam(q, "difficulty", analysis.DifficultyForms)
 	if err != nil {
@@ -166,8 +160,17 @@ func verifyDifficulty(q url.Values, sn *snapshot, tol float64) (analysis.Verific
 	if err != nil {
 		return analysis.Verification{}, badRequest(err.Error())
 	}
-	if !q.Has("at_height") {
-		return analysis.Verification{}, badRequest("give the block with ?at_height=H")
+	switch {
+	case q.Has("at_height") && q.Has("at"):
+		return analysis.Verification{}, badRequest("at_height and at exclude each other: give one")
+	case q.Has("at"):
+		at, err := atParam(q.Get("at"))
+		if err != nil {
+			return analysis.Verification{}, err
+		}
+		return analysis.VerifyDifficultyAt(sn.hs, claim, tol, at)
+	case !q.Has("at_height"):
+		return analysis.Verification{}, badRequest("give the block with ?at_height=H or ?at=T")
 	}
 	h, err := strconv.ParseInt(q.Get("at_height"), 10, 32)
 	if err != nil || h < 0 {
@@ -243,5 +246,5 @@ func dateParam(name, s string) (int64, error) {
 	if err != nil {
 		return 0, badRequest(fmt.Sprintf("bad %s %q: give an ISO date like 2026-02-08 (UTC)", name, s))
 	}
-	return t.Unix(), nil
+	return t.Unix(), notBefore1970(name, s, t.Unix())
 }

@@ -78,6 +78,43 @@ func fullRange(db *index.DB, from, to int) (int32, int32, error) {
 	return lo, hi, nil
 }
 
+// fullHeaders checks that db keeps full blocks and returns the first full height, the tip and every header up
+// to the tip.
+func fullHeaders(db *index.DB) (lo, hi int32, hs []analysis.Header, err error) {
+	if lo, hi, err = fullRange(db, 0, -1); err != nil {
+		return 0, 0, nil, err
+	}
+	hs, err = db.AnalysisHeaders(0, hi)
+	return lo, hi, hs, err
+}
+
+// blockAttributions returns the attributions of the rows whose timestamps in accepts, for PoolShares.
+func blockAttributions(rows []blockRow, in func(t int64) bool) []analysis.BlockAttribution {
+	var out []analysis.BlockAttribution
+	for _, r := range rows {
+		if in(r.Time) {
+			out = append(out, analysis.BlockAttribution{Height: r.Height, Time: r.Time, Bits: r.Bits,
+				Attribution: r.Pool, TxCount: r.Coinbase.TxCount})
+		}
+	}
+	return out
+}
+
+// loadRewards reads the coinbase rewards of heights lo..hi, stamped with their headers' times (hs holds
+// heights 0..hi at least).
+func loadRewards(db *index.DB, hs []analysis.Header, lo, hi int32) ([]analysis.BlockReward, error) {
+	blocks := make([]analysis.BlockReward, 0, hi-lo+1)
+	err := db.Coinbases(lo, hi, func(height int32, rec *analysis.CoinbaseRecord) error {
+		blocks = append(blocks, analysis.BlockReward{Height: height, Time: hs[height].Time,
+			Subsidy: rec.Subsidy, Fees: rec.Fees, Reward: rec.Reward})
+		return nil
+	})
+	if err == nil && len(blocks) != int(hi-lo+1) {
+		err = fmt.Errorf("%w: %d coinbase records for heights %d..%d", index.ErrCorrupt, len(blocks), lo, hi)
+	}
+	return blocks, err
+}
+
 // loadBlockRows reads heights [from, to] of a full index and attributes each block to a pool.
 func loadBlockRows(db *index.DB, from, to int32, m *analysis.Matcher) ([]blockRow, error) {
 	hdrs, err := db.Headers(from, to)

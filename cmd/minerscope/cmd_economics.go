@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minerscope/minerscope/analysis"
-	"github.com/minerscope/minerscope/index"
+	"github.com/minerscope/minerscope/report"
 )
 
 type economicsOptions struct {
@@ -134,11 +134,7 @@ func runEconomics(g *globalOptions, opts economicsOptions) error {
 	}
 	defer db.Close()
 	p := db.Params()
-	lo, hi, err := fullRange(db, 0, -1)
-	if err != nil {
-		return err
-	}
-	hs, err := db.AnalysisHeaders(0, hi)
+	lo, hi, hs, err := fullHeaders(db)
 	if err != nil {
 		return err
 	}
@@ -159,20 +155,6 @@ func runEconomics(g *globalOptions, opts economicsOptions) error {
 		return writeEconomicsCSV(g.stdout, echo, rows)
 	}
 	return printEconomics(g.stdout, echo, rows)
-}
-
-// loadRewards reads the coinbase rewards of heights lo..hi, stamped with their headers' times.
-func loadRewards(db *index.DB, hs []analysis.Header, lo, hi int32) ([]analysis.BlockReward, error) {
-	blocks := make([]analysis.BlockReward, 0, hi-lo+1)
-	err := db.Coinbases(lo, hi, func(height int32, rec *analysis.CoinbaseRecord) error {
-		blocks = append(blocks, analysis.BlockReward{Height: height, Time: hs[height].Time,
-			Subsidy: rec.Subsidy, Fees: rec.Fees, Reward: rec.Reward})
-		return nil
-	})
-	if err == nil && len(blocks) != int(hi-lo+1) {
-		err = fmt.Errorf("%w: %d coinbase records for heights %d..%d", index.ErrCorrupt, len(blocks), lo, hi)
-	}
-	return blocks, err
 }
 
 // economicsInputsJSON echoes every input; null where not given.
@@ -200,7 +182,7 @@ func toBand(b analysis.Band, k float64) *bandJSON {
 	if math.IsNaN(b.Value) {
 		return nil
 	}
-	return &bandJSON{Value: optFloat(b.Value * k), Lo: optFloat(b.Lo * k), Hi: optFloat(b.Hi * k)}
+	return &bandJSON{Value: report.OptFloat(b.Value * k), Lo: report.OptFloat(b.Lo * k), Hi: report.OptFloat(b.Hi * k)}
 }
 
 // economicsDayJSON is one day of `economics --json`.
@@ -245,7 +227,7 @@ func economicsRows(pts []analysis.EconomicsPoint, unitHPS float64) []economicsDa
 			FromHeight: p.FromHeight, ToHeight: p.ToHeight, Hashrate: toBand(p.Hashrate, 1),
 			SubsidySat: int64(p.Subsidy), FeesSat: int64(p.Fees), RevenueSat: int64(p.Revenue),
 			Complete: p.Complete, Hashprice: toBand(p.Hashprice, perUnit),
-			HashpriceUSD: toBand(p.HashpriceUSD, perUnit), Puell: optFloat(p.Puell), PuellDays: p.PuellWindow,
+			HashpriceUSD: toBand(p.HashpriceUSD, perUnit), Puell: report.OptFloat(p.Puell), PuellDays: p.PuellWindow,
 			EnergyKWh: toBand(p.EnergyKWh, 1), CostUSD: toBand(p.CostUSD, 1), CostPerBTC: toBand(p.CostPerBTC, 1),
 			CostPerBTCRevenue: toBand(p.CostPerBTCRevenue, 1), BreakEvenPowerPrice: toBand(p.BreakEvenPowerPrice, 1)}
 		if p.HasPrice {

@@ -9,28 +9,15 @@ import (
 
 	"github.com/minerscope/minerscope/analysis"
 	"github.com/minerscope/minerscope/index"
+	"github.com/minerscope/minerscope/report"
 )
 
 type epochsOptions struct {
 	CSV, JSON bool
 }
 
-// epochJSON is one row of `epochs --json`; the CSV has the same columns.
-type epochJSON struct {
-	Epoch        int32   `json:"epoch"`
-	StartHeight  int32   `json:"start_height"`
-	EndHeight    int32   `json:"end_height"`
-	StartTime    string  `json:"start_time"`
-	EndTime      string  `json:"end_time"`
-	Bits         string  `json:"bits"`
-	Difficulty   float64 `json:"difficulty"`
-	ChangePct    float64 `json:"change_pct"`
-	DurationS    int64   `json:"duration_s"`
-	HashrateHS   float64 `json:"hashrate_hs"`
-	HashrateLoHS float64 `json:"hashrate_lo_hs"`
-	HashrateHiHS float64 `json:"hashrate_hi_hs"`
-	Complete     bool    `json:"complete"`
-}
+// epochJSON is one row of `epochs --json`, as the API answers it; the CSV has the same columns.
+type epochJSON = report.Epoch
 
 var epochCSVHeader = []string{"epoch", "start_height", "end_height", "start_time", "end_time", "bits", "difficulty",
 	"change_pct", "duration_s", "hashrate_hs", "hashrate_lo_hs", "hashrate_hi_hs", "complete"}
@@ -66,27 +53,9 @@ func runEpochs(ctx context.Context, g *globalOptions, opts epochsOptions) error 
 	if err != nil {
 		return err
 	}
-	rows := make([]epochJSON, len(eps))
-	for i, e := range eps {
-		rows[i] = epochJSON{
-			Epoch: e.Number, StartHeight: e.StartHeight, EndHeight: e.EndHeight,
-			StartTime: isoTime(e.StartTime), EndTime: isoTime(e.EndTime),
-			Bits: fmtBits(e.Bits), Difficulty: e.Difficulty, ChangePct: e.ChangePct, DurationS: e.DurationS,
-			HashrateHS: e.Hashrate.HashesPerSec, HashrateLoHS: e.Hashrate.Lo, HashrateHiHS: e.Hashrate.Hi,
-			Complete: e.Complete,
-		}
-	}
-	switch {
-	case opts.JSON:
-		return writeJSON(g.stdout, rows)
-	case opts.CSV:
-		out := make([][]string, len(rows))
-		for i, r := range rows {
-			out[i] = []string{fmt.Sprint(r.Epoch), fmt.Sprint(r.StartHeight), fmt.Sprint(r.EndHeight), r.StartTime,
-				r.EndTime, r.Bits, fmtFloat(r.Difficulty), fmtFloat(r.ChangePct), fmt.Sprint(r.DurationS),
-				fmtFloat(r.HashrateHS), fmtFloat(r.HashrateLoHS), fmtFloat(r.HashrateHiHS), fmt.Sprint(r.Complete)}
-		}
-		return writeCSV(g.stdout, epochCSVHeader, out)
+	rows := report.Epochs(eps)
+	if done, err := writeRows(g.stdout, opts.JSON, opts.CSV, rows, epochCSVHeader, epochRecord); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "epoch\theights\tstart (UTC)\tbits\tdifficulty\tchange\tduration\thashrate\t95% interval\t")
@@ -107,6 +76,12 @@ func runEpochs(ctx context.Context, g *globalOptions, opts epochsOptions) error 
 		fmt.Fprintln(g.stdout, "* unfinished epoch: duration and hashrate so far")
 	}
 	return nil
+}
+
+func epochRecord(r epochJSON) []string {
+	return []string{fmt.Sprint(r.Epoch), fmt.Sprint(r.StartHeight), fmt.Sprint(r.EndHeight), r.StartTime, r.EndTime,
+		r.Bits, fmtFloat(r.Difficulty), fmtFloat(r.ChangePct), fmt.Sprint(r.DurationS), fmtFloat(r.HashrateHS),
+		fmtFloat(r.HashrateLoHS), fmtFloat(r.HashrateHiHS), fmt.Sprint(r.Complete)}
 }
 
 func intervalShort(e analysis.Estimate) string {

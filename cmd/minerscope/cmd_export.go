@@ -20,6 +20,7 @@ import (
 	"github.com/minerscope/minerscope/analysis"
 	"github.com/minerscope/minerscope/export"
 	"github.com/minerscope/minerscope/index"
+	"github.com/minerscope/minerscope/report"
 )
 
 type exportOptions struct {
@@ -388,20 +389,9 @@ func (ex *exporter) hashrateDaily(w *export.Writer[export.HashrateDay]) error {
 	return nil
 }
 
-// rewardBlocks reads the rewards of the full blocks lo..hi, as runRewards does.
-func rewardBlocks(db *index.DB, hs []analysis.Header, lo, hi int32) ([]analysis.BlockReward, error) {
-	blocks := make([]analysis.BlockReward, 0, hi-lo+1)
-	err := db.Coinbases(lo, hi, func(height int32, rec *analysis.CoinbaseRecord) error {
-		blocks = append(blocks, analysis.BlockReward{Height: height, Time: hs[height].Time,
-			Subsidy: rec.Subsidy, Fees: rec.Fees, Reward: rec.Reward})
-		return nil
-	})
-	return blocks, err
-}
-
 func (ex *exporter) rewardsDaily(w *export.Writer[export.RewardDay]) error {
 	tip := int32(len(ex.hs) - 1)
-	blocks, err := rewardBlocks(ex.db, ex.hs, ex.blocksFrom, tip)
+	blocks, err := loadRewards(ex.db, ex.hs, ex.blocksFrom, tip)
 	if err != nil {
 		return err
 	}
@@ -492,8 +482,8 @@ func (ex *exporter) flowsDaily(w *export.Writer[export.FlowDay]) error {
 				OutflowSat: int64(pt.Outflow), InternalSat: int64(pt.Internal), InflowSat: int64(pt.Inflow),
 				CoinbaseInflowSat: int64(pt.CoinbaseInflow), MinerFeeSat: int64(pt.MinerFee), LostSat: int64(pt.Lost),
 				ReserveSat: int64(pt.Reserve), NetChangeSat: int64(pt.NetChange), RevenueSat: int64(pt.Revenue),
-				OutflowMultiple: optFloat(pt.OutflowMultiple), MADays: int32(pt.MADays),
-				OutflowRevenueRatio: optFloat(pt.OutflowToRevenue), SpendingTxs: pt.SpendingTxs}
+				OutflowMultiple: report.OptFloat(pt.OutflowMultiple), MADays: int32(pt.MADays),
+				OutflowRevenueRatio: report.OptFloat(pt.OutflowToRevenue), SpendingTxs: pt.SpendingTxs}
 			if err := w.Write(r); err != nil {
 				return err
 			}
@@ -518,13 +508,7 @@ func (ex *exporter) poolsDaily(w *export.Writer[export.PoolDay]) error {
 		if err != nil {
 			return err
 		}
-		var attributed []analysis.BlockAttribution
-		for _, r := range rows {
-			if r.Time >= pt.Start && r.Time < pt.End {
-				attributed = append(attributed, analysis.BlockAttribution{Height: r.Height, Time: r.Time,
-					Bits: r.Bits, Attribution: r.Pool, TxCount: r.Coinbase.TxCount})
-			}
-		}
+		attributed := blockAttributions(rows, func(t int64) bool { return t >= pt.Start && t < pt.End })
 		if len(attributed) != pt.Blocks {
 			return fmt.Errorf("%w: day %s has %d blocks in the hashrate series but %d in heights %d..%d",
 				index.ErrCorrupt, isoTime(pt.Start), pt.Blocks, len(attributed), e.FromHeight, e.ToHeight)

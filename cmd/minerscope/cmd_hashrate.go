@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/report"
 )
 
 type hashrateOptions struct {
@@ -23,23 +24,8 @@ type hashrateOptions struct {
 	JSON     bool
 }
 
-// hashrateJSON is one estimate in `hashrate --json` and the rows of `--series --json`.
-type hashrateJSON struct {
-	HashrateHS  float64 `json:"hashrate_hs"`
-	LoHS        float64 `json:"lo_hs"`
-	HiHS        float64 `json:"hi_hs"`
-	HasInterval bool    `json:"has_interval"`
-	FromHeight  int32   `json:"from_height"`
-	ToHeight    int32   `json:"to_height"`
-	FromTime    string  `json:"from_time"`
-	ToTime      string  `json:"to_time"`
-	Intervals   int     `json:"intervals"`
-	Seconds     int64   `json:"seconds"`
-	Work        string  `json:"work"`
-	Method      string  `json:"method,omitempty"`
-	WindowStart string  `json:"window_start,omitempty"`
-	WindowEnd   string  `json:"window_end,omitempty"`
-}
+// hashrateJSON is one estimate in `hashrate --json` and the rows of `--series --json`: the API's answer.
+type hashrateJSON = report.Hashrate
 
 func newHashrateCommand(g *globalOptions) *cobra.Command {
 	var opts hashrateOptions
@@ -106,7 +92,7 @@ func runHashrate(ctx context.Context, g *globalOptions, opts hashrateOptions) er
 		end = int32(opts.AtHeight)
 		endTime = hs[end].Time
 	case opts.At != "":
-		t, err := parseTime(opts.At)
+		t, err := parseAt("at", opts.At)
 		if err != nil {
 			return err
 		}
@@ -132,16 +118,13 @@ func runHashrate(ctx context.Context, g *globalOptions, opts hashrateOptions) er
 		if err != nil {
 			return err
 		}
-		out = toHashrateJSON(est)
-		out.Method = fmt.Sprintf("window %s: work of the blocks stamped in (%s, %s] / %d s", fmtWindow(w), isoTime(from), isoTime(endTime), endTime-from)
-		out.WindowStart, out.WindowEnd = isoTime(from), isoTime(endTime)
+		out = report.WindowHashrate(est, w, from, endTime)
 	} else {
 		est, err = analysis.NetworkHashPS(p, hs, opts.Blocks, end)
 		if err != nil {
 			return err
 		}
-		out = toHashrateJSON(est)
-		out.Method = fmt.Sprintf("getnetworkhashps(%d, %d): work / (max time - min time)", opts.Blocks, end)
+		out = report.BlocksHashrate(est, opts.Blocks, end)
 	}
 	if opts.JSON {
 		return writeJSON(g.stdout, out)
@@ -162,19 +145,6 @@ func lastBlockAtOrBefore(hs []analysis.Header, t int64) (int32, error) {
 		}
 	}
 	return 0, usagef("no indexed block is stamped at or before %s", isoTime(t))
-}
-
-func toHashrateJSON(e analysis.Estimate) hashrateJSON {
-	work := "0"
-	if e.Work != nil {
-		work = e.Work.String()
-	}
-	return hashrateJSON{
-		HashrateHS: e.HashesPerSec, LoHS: e.Lo, HiHS: e.Hi, HasInterval: e.HasInterval,
-		FromHeight: e.FromHeight, ToHeight: e.ToHeight,
-		FromTime: isoTime(e.FromTime), ToTime: isoTime(e.ToTime),
-		Intervals: e.Intervals, Seconds: e.Seconds, Work: work,
-	}
 }
 
 func fmtInterval(e analysis.Estimate) string {
@@ -229,7 +199,7 @@ func runHashrateSeries(g *globalOptions, opts hashrateOptions, p analysis.Params
 		e := pt.Estimate
 		rows = append(rows, []string{isoTime(pt.Start), isoTime(pt.End), fmt.Sprint(pt.Blocks),
 			fmtFloat(e.HashesPerSec), fmtFloat(e.Lo), fmtFloat(e.Hi), fmt.Sprint(e.FromHeight), fmt.Sprint(e.ToHeight)})
-		j := toHashrateJSON(e)
+		j := report.NewHashrate(e)
 		j.WindowStart, j.WindowEnd = isoTime(pt.Start), isoTime(pt.End)
 		js = append(js, j)
 	}

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/report"
 )
 
 type nextAdjustmentOptions struct {
@@ -15,27 +17,8 @@ type nextAdjustmentOptions struct {
 	JSON bool
 }
 
-// nextAdjustmentJSON is the `next-adjustment --json` document.
-type nextAdjustmentJSON struct {
-	Now                    string       `json:"now"`
-	TipHeight              int32        `json:"tip_height"`
-	NextRetargetHeight     int32        `json:"next_retarget_height"`
-	BlocksRemaining        int32        `json:"blocks_remaining"` // until the epoch's last block, which fixes the new difficulty
-	CurrentDifficulty      float64      `json:"current_difficulty"`
-	ProjectedDifficulty    float64      `json:"projected_difficulty"`
-	ChangePct              float64      `json:"change_pct"`
-	ChangeLoPct            float64      `json:"change_lo_pct"`
-	ChangeHiPct            float64      `json:"change_hi_pct"`
-	Date                   string       `json:"date"`
-	DateLo                 string       `json:"date_lo"`
-	DateHi                 string       `json:"date_hi"`
-	Rate                   hashrateJSON `json:"rate"`
-	HalvingHeight          int32        `json:"halving_height"`
-	HalvingBlocksRemaining int32        `json:"halving_blocks_remaining"` // up to and including the halving block
-	HalvingDate            string       `json:"halving_date"`
-	HalvingDateLo          string       `json:"halving_date_lo"`
-	HalvingDateHi          string       `json:"halving_date_hi"`
-}
+// nextAdjustmentJSON is the `next-adjustment --json` document, as the API answers it.
+type nextAdjustmentJSON = report.NextAdjustment
 
 func newNextAdjustmentCommand(g *globalOptions) *cobra.Command {
 	var opts nextAdjustmentOptions
@@ -70,19 +53,20 @@ func runNextAdjustment(ctx context.Context, g *globalOptions, opts nextAdjustmen
 		if now = t.Unix(); now < hs[len(hs)-1].Time {
 			return usagef("--now %s is before the tip's timestamp %s", isoTime(now), isoTime(hs[len(hs)-1].Time))
 		}
+		if now > report.MaxTime {
+			return usagef("--now %s is after the year 9999, which RFC 3339 times cannot hold; give an earlier time",
+				strings.TrimSpace(opts.Now))
+		}
 	}
 	pr, err := analysis.ProjectNextAdjustment(p, hs, now)
 	if err != nil {
 		return err
 	}
-	out := nextAdjustmentJSON{
-		Now: isoTime(pr.Now), TipHeight: pr.TipHeight, NextRetargetHeight: pr.NextRetargetHeight,
-		BlocksRemaining: pr.BlocksRemaining, CurrentDifficulty: pr.CurrentDifficulty,
-		ProjectedDifficulty: pr.ProjectedDifficulty, ChangePct: pr.ChangePct, ChangeLoPct: pr.ChangeLoPct,
-		ChangeHiPct: pr.ChangeHiPct, Date: isoTime(pr.Date), DateLo: isoTime(pr.DateLo), DateHi: isoTime(pr.DateHi),
-		Rate: toHashrateJSON(pr.Rate), HalvingHeight: pr.HalvingHeight, HalvingBlocksRemaining: pr.HalvingBlocksRemaining,
-		HalvingDate: isoTime(pr.HalvingDate), HalvingDateLo: isoTime(pr.HalvingDateLo), HalvingDateHi: isoTime(pr.HalvingDateHi),
+	if report.LastTime(pr) > report.MaxTime {
+		return usagef("--now %s is too late: the projected dates pass the year 9999, which RFC 3339 times cannot "+
+			"hold; give an earlier time", strings.TrimSpace(opts.Now))
 	}
+	out := report.NewNextAdjustment(pr)
 	if opts.JSON {
 		return writeJSON(g.stdout, out)
 	}

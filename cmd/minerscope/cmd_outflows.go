@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"text/tabwriter"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/minerscope/minerscope/analysis"
 	"github.com/minerscope/minerscope/index"
+	"github.com/minerscope/minerscope/report"
 )
 
 type outflowsOptions struct {
@@ -228,30 +228,12 @@ func printOutflowTxs(w io.Writer, rows []outflowTxRow, hops int) error {
 	return err
 }
 
-// outflowPointJSON is one period of `outflows --series`; the CSV has the same columns, empty where JSON
-// has null.
+// outflowPointJSON is one period of `outflows --series`: the API's point, with the label split (--labels)
+// and the USD figures (--price). The CSV has the same columns, empty where JSON has null.
 type outflowPointJSON struct {
-	Period            string           `json:"period"`
-	Start             string           `json:"start"`
-	End               string           `json:"end"`
-	FromHeight        int32            `json:"from_height"`
-	ToHeight          int32            `json:"to_height"`
-	Blocks            int              `json:"blocks"`
-	OutflowSat        int64            `json:"outflow_sat"`
-	InternalSat       int64            `json:"internal_sat"`
-	InflowSat         int64            `json:"inflow_sat"`
-	CoinbaseInflowSat int64            `json:"coinbase_inflow_sat"`
-	MinerFeeSat       int64            `json:"miner_fee_sat"`
-	LostSat           int64            `json:"lost_sat"`
-	ReserveSat        int64            `json:"reserve_sat"`
-	NetChangeSat      int64            `json:"net_change_sat"`
-	RevenueSat        int64            `json:"revenue_sat"`
-	OutflowMultiple   *float64         `json:"outflow_multiple"`
-	MADays            int              `json:"ma_days"`
-	OutflowToRevenue  *float64         `json:"outflow_revenue_ratio"`
-	SpendingTxs       int64            `json:"spending_txs"`
-	Labels            map[string]int64 `json:"labels,omitempty"`
-	USD               *outflowUSD      `json:"usd,omitempty"`
+	report.OutflowPoint
+	Labels map[string]int64 `json:"labels,omitempty"`
+	USD    *outflowUSD      `json:"usd,omitempty"`
 }
 
 // outflowUSD holds a period's USD figures (with --price), in cents.
@@ -294,12 +276,7 @@ func outflowSeries(g *globalOptions, fd *flowData, opts outflowsOptions, prices 
 		if !pointInRange(p, blocks, lo, hi) {
 			continue
 		}
-		r := outflowPointJSON{Period: p.Label, Start: isoTime(p.Start), End: isoTime(p.End),
-			FromHeight: p.FromHeight, ToHeight: p.ToHeight, Blocks: p.Blocks, OutflowSat: int64(p.Outflow),
-			InternalSat: int64(p.Internal), InflowSat: int64(p.Inflow), CoinbaseInflowSat: int64(p.CoinbaseInflow),
-			MinerFeeSat: int64(p.MinerFee), LostSat: int64(p.Lost), ReserveSat: int64(p.Reserve),
-			NetChangeSat: int64(p.NetChange), RevenueSat: int64(p.Revenue), OutflowMultiple: optFloat(p.OutflowMultiple),
-			MADays: p.MADays, OutflowToRevenue: optFloat(p.OutflowToRevenue), SpendingTxs: p.SpendingTxs}
+		r := outflowPointJSON{OutflowPoint: report.NewOutflowPoint(p)}
 		if labels != nil {
 			r.Labels = make(map[string]int64, len(labels))
 			for _, l := range labels {
@@ -308,7 +285,7 @@ func outflowSeries(g *globalOptions, fd *flowData, opts outflowsOptions, prices 
 		}
 		if prices != nil && p.HasUSD {
 			r.USD = &outflowUSD{OutflowCents: p.OutflowUSD, InflowCents: p.InflowUSD, ReserveCents: p.ReserveUSD,
-				RevenueCents: p.RevenueUSD, MPI: optFloat(p.MPI)}
+				RevenueCents: p.RevenueUSD, MPI: report.OptFloat(p.MPI)}
 		}
 		out = append(out, r)
 	}
@@ -383,13 +360,6 @@ func optInt(v *int64) string {
 		return ""
 	}
 	return itoa(*v)
-}
-
-func optFloat(f float64) *float64 {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil
-	}
-	return &f
 }
 
 func optFloatString(f *float64) string {

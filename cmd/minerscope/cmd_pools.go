@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/report"
 )
 
 type poolsOptions struct {
@@ -18,20 +19,8 @@ type poolsOptions struct {
 	CSV, JSON bool
 }
 
-// poolJSON is one pool of `pools --json`; the CSV has the same columns.
-type poolJSON struct {
-	Pool         string  `json:"pool"`
-	Blocks       int     `json:"blocks"`
-	Share        float64 `json:"share"`
-	ShareLo      float64 `json:"share_lo"`
-	ShareHi      float64 `json:"share_hi"`
-	HashrateHS   float64 `json:"hashrate_hs"`
-	HashrateLoHS float64 `json:"hashrate_lo_hs"`
-	HashrateHiHS float64 `json:"hashrate_hi_hs"`
-	ByAddress    int     `json:"by_address"`
-	ByTag        int     `json:"by_tag"`
-	EmptyBlocks  int     `json:"empty_blocks"`
-}
+// poolJSON is one pool of `pools --json`, as the API answers it; the CSV has the same columns.
+type poolJSON = report.Pool
 
 var poolCSVHeader = []string{"pool", "blocks", "share", "share_lo", "share_hi", "hashrate_hs", "hashrate_lo_hs",
 	"hashrate_hi_hs", "by_address", "by_tag", "empty_blocks"}
@@ -74,11 +63,7 @@ func runPools(ctx context.Context, g *globalOptions, opts poolsOptions) error {
 	}
 	defer db.Close()
 	p := db.Params()
-	lo, hi, err := fullRange(db, 0, -1)
-	if err != nil {
-		return err
-	}
-	hs, err := db.AnalysisHeaders(0, hi)
+	lo, hi, hs, err := fullHeaders(db)
 	if err != nil {
 		return err
 	}
@@ -100,31 +85,11 @@ func runPools(ctx context.Context, g *globalOptions, opts poolsOptions) error {
 		if err != nil {
 			return err
 		}
-		for _, r := range rows {
-			if r.Time > from && r.Time <= to {
-				attributed = append(attributed, analysis.BlockAttribution{Height: r.Height, Time: r.Time, Bits: r.Bits,
-					Attribution: r.Pool, TxCount: r.Coinbase.TxCount})
-			}
-		}
+		attributed = blockAttributions(rows, func(t int64) bool { return t > from && t <= to })
 	}
-	shares := analysis.PoolShares(network, attributed)
-	out := make([]poolJSON, len(shares))
-	for i, s := range shares {
-		out[i] = poolJSON{Pool: s.Pool, Blocks: s.Blocks, Share: s.Share, ShareLo: s.ShareLo, ShareHi: s.ShareHi,
-			HashrateHS: s.Hashrate, HashrateLoHS: s.HashrateLo, HashrateHiHS: s.HashrateHi,
-			ByAddress: s.ByAddress, ByTag: s.ByTag, EmptyBlocks: s.Empty}
-	}
-	switch {
-	case opts.JSON:
-		return writeJSON(g.stdout, out)
-	case opts.CSV:
-		recs := make([][]string, len(out))
-		for i, r := range out {
-			recs[i] = []string{r.Pool, fmt.Sprint(r.Blocks), fmtFloat(r.Share), fmtFloat(r.ShareLo), fmtFloat(r.ShareHi),
-				fmtFloat(r.HashrateHS), fmtFloat(r.HashrateLoHS), fmtFloat(r.HashrateHiHS), fmt.Sprint(r.ByAddress),
-				fmt.Sprint(r.ByTag), fmt.Sprint(r.EmptyBlocks)}
-		}
-		return writeCSV(g.stdout, poolCSVHeader, recs)
+	out := report.Pools(analysis.PoolShares(network, attributed))
+	if done, err := writeRows(g.stdout, opts.JSON, opts.CSV, out, poolCSVHeader, poolRecord); done {
+		return err
 	}
 	fmt.Fprintf(g.stdout, "window %s .. %s: %d blocks, network %s (%s)\n", isoTime(from), isoTime(to),
 		network.Intervals, analysis.FormatHashrate(network.HashesPerSec), fmtInterval(network))
@@ -136,6 +101,12 @@ func runPools(ctx context.Context, g *globalOptions, opts poolsOptions) error {
 			analysis.FormatHashrate(r.HashrateHiHS), r.ByAddress, r.ByTag, r.EmptyBlocks)
 	}
 	return tw.Flush()
+}
+
+func poolRecord(r poolJSON) []string {
+	return []string{r.Pool, fmt.Sprint(r.Blocks), fmtFloat(r.Share), fmtFloat(r.ShareLo), fmtFloat(r.ShareHi),
+		fmtFloat(r.HashrateHS), fmtFloat(r.HashrateLoHS), fmtFloat(r.HashrateHiHS), fmt.Sprint(r.ByAddress),
+		fmt.Sprint(r.ByTag), fmt.Sprint(r.EmptyBlocks)}
 }
 
 // poolsWindow is the window (from, to] the pools command reports on.

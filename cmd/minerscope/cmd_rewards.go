@@ -66,20 +66,11 @@ func runRewards(ctx context.Context, g *globalOptions, opts rewardsOptions) erro
 		return err
 	}
 	defer db.Close()
-	lo, hi, err := fullRange(db, 0, -1)
+	lo, hi, hs, err := fullHeaders(db)
 	if err != nil {
 		return err
 	}
-	hdrs, err := db.Headers(lo, hi)
-	if err != nil {
-		return err
-	}
-	blocks := make([]analysis.BlockReward, len(hdrs))
-	err = db.Coinbases(lo, hi, func(height int32, rec *analysis.CoinbaseRecord) error {
-		blocks[height-lo] = analysis.BlockReward{Height: height, Time: hdrs[height-lo].Header.Timestamp.Unix(),
-			Subsidy: rec.Subsidy, Fees: rec.Fees, Reward: rec.Reward}
-		return nil
-	})
+	blocks, err := loadRewards(db, hs, lo, hi)
 	if err != nil {
 		return err
 	}

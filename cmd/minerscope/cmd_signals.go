@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/report"
 )
 
 type signalsOptions struct {
@@ -182,28 +183,24 @@ func ribbonRows(pts []analysis.RibbonPoint) []ribbonJSON {
 	out := make([]ribbonJSON, len(pts))
 	for i, p := range pts {
 		out[i] = ribbonJSON{Day: dayString(p.Day), Blocks: p.Blocks, HashrateHS: p.Hashrate,
-			MA30HS: optFloat(p.MA30), MA60HS: optFloat(p.MA60), Capitulation: p.Capitulation,
+			MA30HS: report.OptFloat(p.MA30), MA60HS: report.OptFloat(p.MA60), Capitulation: p.Capitulation,
 			FromHeight: p.FromHeight, ToHeight: p.ToHeight}
 		if p.HasInterval {
-			out[i].LoHS, out[i].HiHS = optFloat(p.Lo), optFloat(p.Hi)
+			out[i].LoHS, out[i].HiHS = report.OptFloat(p.Lo), report.OptFloat(p.Hi)
 		}
 	}
 	return out
 }
 
+func ribbonRecord(r ribbonJSON) []string {
+	return []string{r.Day, itoa(int64(r.Blocks)), fmtFloat(r.HashrateHS), optFloatString(r.LoHS),
+		optFloatString(r.HiHS), optFloatString(r.MA30HS), optFloatString(r.MA60HS), fmt.Sprint(r.Capitulation),
+		itoa(int64(r.FromHeight)), itoa(int64(r.ToHeight))}
+}
+
 func printRibbons(w io.Writer, pts []analysis.RibbonPoint, opts signalsOptions) error {
-	rows := ribbonRows(pts)
-	switch {
-	case opts.JSON:
-		return writeJSON(w, rows)
-	case opts.CSV:
-		recs := make([][]string, len(rows))
-		for i, r := range rows {
-			recs[i] = []string{r.Day, itoa(int64(r.Blocks)), fmtFloat(r.HashrateHS), optFloatString(r.LoHS),
-				optFloatString(r.HiHS), optFloatString(r.MA30HS), optFloatString(r.MA60HS),
-				fmt.Sprint(r.Capitulation), itoa(int64(r.FromHeight)), itoa(int64(r.ToHeight))}
-		}
-		return writeCSV(w, ribbonCSVHeader, recs)
+	if done, err := writeRows(w, opts.JSON, opts.CSV, ribbonRows(pts), ribbonCSVHeader, ribbonRecord); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "day\tblocks\thashrate\t95% interval\t30-day avg\t60-day avg\tsignal\theights")
@@ -257,7 +254,7 @@ func capitulationRows(cs []analysis.CapitulationPeriod) []capitulationJSON {
 	for i, c := range cs {
 		out[i] = capitulationJSON{Start: dayString(c.Start), End: dayString(c.End), Days: c.Days,
 			FromHeight: c.FromHeight, ToHeight: c.ToHeight, Ongoing: c.Ongoing, RecoveryHeight: c.RecoveryHeight,
-			Truncated: c.Truncated, MinRatio: optFloat(c.MinRatio), MinRatioDay: dayString(c.MinRatioDay)}
+			Truncated: c.Truncated, MinRatio: report.OptFloat(c.MinRatio), MinRatioDay: dayString(c.MinRatioDay)}
 		if !c.Ongoing {
 			day := dayString(c.RecoveryDay)
 			out[i].RecoveryDay = &day
@@ -266,23 +263,16 @@ func capitulationRows(cs []analysis.CapitulationPeriod) []capitulationJSON {
 	return out
 }
 
+func capitulationRecord(r capitulationJSON) []string {
+	return []string{r.Start, r.End, itoa(int64(r.Days)), itoa(int64(r.FromHeight)), itoa(int64(r.ToHeight)),
+		fmt.Sprint(r.Ongoing), optString(r.RecoveryDay), itoa(int64(r.RecoveryHeight)), fmt.Sprint(r.Truncated),
+		optFloatString(r.MinRatio), r.MinRatioDay}
+}
+
 func printCapitulations(w io.Writer, cs []analysis.CapitulationPeriod, opts signalsOptions) error {
 	rows := capitulationRows(cs)
-	switch {
-	case opts.JSON:
-		return writeJSON(w, rows)
-	case opts.CSV:
-		recs := make([][]string, len(rows))
-		for i, r := range rows {
-			rec := ""
-			if r.RecoveryDay != nil {
-				rec = *r.RecoveryDay
-			}
-			recs[i] = []string{r.Start, r.End, itoa(int64(r.Days)), itoa(int64(r.FromHeight)),
-				itoa(int64(r.ToHeight)), fmt.Sprint(r.Ongoing), rec, itoa(int64(r.RecoveryHeight)),
-				fmt.Sprint(r.Truncated), optFloatString(r.MinRatio), r.MinRatioDay}
-		}
-		return writeCSV(w, capitulationCSVHeader, recs)
+	if done, err := writeRows(w, opts.JSON, opts.CSV, rows, capitulationCSVHeader, capitulationRecord); done {
+		return err
 	}
 	if len(rows) == 0 {
 		_, err := fmt.Fprintln(w, "no capitulation period (30-day average below the 60-day) in these days")
@@ -331,30 +321,32 @@ func difficultyRows(pts []analysis.DifficultyRibbonPoint) []difficultyJSON {
 		out[i] = difficultyJSON{Day: dayString(p.Day), Difficulty: p.Difficulty, Height: p.Height,
 			MA: make(map[string]*float64, len(p.MA))}
 		for k, w := range analysis.DifficultyRibbonWindows {
-			out[i].MA[maName(w)] = optFloat(p.MA[k])
+			out[i].MA[maName(w)] = report.OptFloat(p.MA[k])
 		}
 	}
 	return out
 }
 
-func printDifficultyRibbon(w io.Writer, pts []analysis.DifficultyRibbonPoint, opts signalsOptions) error {
-	rows := difficultyRows(pts)
-	if opts.JSON {
-		return writeJSON(w, rows)
+// difficultyCSVHeader: the day's columns, then one per moving average ("ma14" … "ma200").
+func difficultyCSVHeader() []string {
+	header := []string{"day", "difficulty", "height"}
+	for _, d := range analysis.DifficultyRibbonWindows {
+		header = append(header, "ma"+itoa(int64(d)))
 	}
-	if opts.CSV {
-		header := []string{"day", "difficulty", "height"}
-		for _, d := range analysis.DifficultyRibbonWindows {
-			header = append(header, "ma"+itoa(int64(d)))
-		}
-		recs := make([][]string, len(pts))
-		for i, p := range pts {
-			recs[i] = []string{dayString(p.Day), fmtFloat(p.Difficulty), itoa(int64(p.Height))}
-			for _, m := range p.MA {
-				recs[i] = append(recs[i], optFloatString(optFloat(m)))
-			}
-		}
-		return writeCSV(w, header, recs)
+	return header
+}
+
+func difficultyRecord(r difficultyJSON) []string {
+	rec := []string{r.Day, fmtFloat(r.Difficulty), itoa(int64(r.Height))}
+	for _, d := range analysis.DifficultyRibbonWindows {
+		rec = append(rec, optFloatString(r.MA[maName(d)]))
+	}
+	return rec
+}
+
+func printDifficultyRibbon(w io.Writer, pts []analysis.DifficultyRibbonPoint, opts signalsOptions) error {
+	if done, err := writeRows(w, opts.JSON, opts.CSV, difficultyRows(pts), difficultyCSVHeader(), difficultyRecord); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "day\tdifficulty")

@@ -77,7 +77,7 @@ is stated with: "155.97T" means 155.965T to 155.975T, "5000BTC" 4999.5 to 5000.5
 consistent when that range meets the 95% interval.
 
   verify hashrate 1.1ZH/s --at 2025-10-15 [--window 7d | --blocks 1008]
-  verify difficulty 155.97T --at-height 921312
+  verify difficulty 155.97T --at-height 921312 | --at 2025-10-15
   verify adjustment --date 2026-02-08 [--change -11%]
   verify outflow 5000BTC --from 2026-02-01 --to 2026-02-07 [--hops 0|1]`
 
@@ -146,6 +146,9 @@ func parseDate(flag, s string) (int64, error) {
 	if err != nil {
 		return 0, usagef("--%s %q is not a date; write an ISO date like 2026-02-08 (UTC)", flag, s)
 	}
+	if t.Unix() < 0 {
+		return 0, before1970(flag, s)
+	}
 	return t.Unix(), nil
 }
 
@@ -200,7 +203,7 @@ func runVerifyHashrate(g *globalOptions, opts *verifyOptions, blocksSet bool, te
 	}
 	var at time.Time
 	if opts.At != "" {
-		if at, err = parseTime(opts.At); err != nil {
+		if at, err = parseAt("at", opts.At); err != nil {
 			return err
 		}
 	}
@@ -226,20 +229,29 @@ func runVerifyHashrate(g *globalOptions, opts *verifyOptions, blocksSet bool, te
 
 func newVerifyDifficultyCommand(g *globalOptions, opts *verifyOptions) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "difficulty CLAIM --at-height H",
+		Use:   "difficulty CLAIM --at-height H | --at T",
 		Short: "Check a difficulty figure (e.g. 155.97T) against a block's exact difficulty",
 		Long: `difficulty checks a difficulty claim such as 155.97T, "155.97 T" or 1.00 (suffixes k, M, G, T,
-P, E, Z, or a plain number) against the exact difficulty of the block at --at-height, as the node's
-getblockheader reports it.`,
+P, E, Z, or a plain number) against the exact difficulty of a block, as the node's getblockheader
+reports it:
+
+  --at-height H  the block at height H
+  --at T         the block in effect at T (a date, its 00:00:00 UTC, or an RFC 3339 time): the last
+                 block stamped at or before T, the block verify hashrate --at T --blocks N ends at`,
 		Args: claimArgs("difficulty", analysis.DifficultyForms),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("at-height") {
-				return usagef("give the block with --at-height H")
+			switch height, at := cmd.Flags().Changed("at-height"), cmd.Flags().Changed("at"); {
+			case height && at:
+				return usagef("--at-height and --at exclude each other; give one")
+			case !height && !at:
+				return usagef("give the block with --at-height H or --at T")
 			}
 			return notVerifiableExit(runVerifyDifficulty(g, opts, strings.Join(args, " ")))
 		},
 	}
-	cmd.Flags().IntVar(&opts.AtHeight, "at-height", -1, "height of the block whose difficulty is claimed")
+	f := cmd.Flags()
+	f.IntVar(&opts.AtHeight, "at-height", -1, "height of the block whose difficulty is claimed")
+	f.StringVar(&opts.At, "at", "", "time of the claim: the block in effect then (2025-10-15 or 2025-10-15T12:00:00Z)")
 	return cmd
 }
 
@@ -252,14 +264,24 @@ func runVerifyDifficulty(g *globalOptions, opts *verifyOptions, text string) err
 	if err != nil {
 		return err
 	}
-	if opts.AtHeight < 0 || opts.AtHeight > math.MaxInt32 {
+	var at time.Time
+	if opts.At != "" {
+		if at, err = parseAt("at", opts.At); err != nil {
+			return err
+		}
+	} else if opts.AtHeight < 0 || opts.AtHeight > math.MaxInt32 {
 		return usagef("--at-height %d is not a block height", opts.AtHeight)
 	}
 	_, hs, err := g.loadHeaders()
 	if err != nil {
 		return err
 	}
-	res, err := analysis.VerifyDifficulty(hs, claim, tol, int32(opts.AtHeight))
+	var res analysis.Verification
+	if opts.At != "" {
+		res, err = analysis.VerifyDifficultyAt(hs, claim, tol, at.Unix())
+	} else {
+		res, err = analysis.VerifyDifficulty(hs, claim, tol, int32(opts.AtHeight))
+	}
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,22 @@ func writeCSV(w io.Writer, header []string, rows [][]string) error {
 	return cw.Error()
 }
 
+// writeRows prints rows as JSON (asJSON) or as CSV, the header and one record a row (asCSV); it reports
+// whether it printed, false when the caller prints its text table.
+func writeRows[T any](w io.Writer, asJSON, asCSV bool, rows []T, header []string, record func(T) []string) (bool, error) {
+	switch {
+	case asJSON:
+		return true, writeJSON(w, rows)
+	case asCSV:
+		recs := make([][]string, len(rows))
+		for i, r := range rows {
+			recs[i] = record(r)
+		}
+		return true, writeCSV(w, header, recs)
+	}
+	return false, nil
+}
+
 // isoTime formats a unix time as ISO 8601 UTC, the one time format of every output.
 func isoTime(unix int64) string {
 	return time.Unix(unix, 0).UTC().Format(time.RFC3339)
