@@ -404,6 +404,11 @@ func (db *DB) commitBlocks(prevTip tipState, blocks []pendingBlock,
 			n /= 2
 			continue
 		}
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			return 0, fmt.Errorf("%w: block %d writes more rows than one index transaction holds "+
+				"(about 100,000 keys or 9.6 MB); no real block comes near this, please report it: %w",
+				ErrBlockData, blocks[0].rec.Height, err)
+		}
 		if err != nil {
 			return 0, err
 		}

@@ -349,6 +349,15 @@ func hasIndex(dir string) bool {
 	return err == nil
 }
 
+// memTableSize is the size of each of Badger's two memtables. It also bounds
+// one transaction, which holds one block at least (15% of it, 9.6 MB and
+// 104,857 keys): a transaction paying 32,000 new 1-hop miner scripts, as many
+// outputs as a block's 1,000,000 non-witness bytes hold, writes 64,000 keys
+// and an undo record of 2 MB (TestConnectLargestPayout). 16 MB memtables held
+// 26,214 keys, which a large pool payout could pass, and the index could
+// then never store that block.
+const memTableSize = 64 << 20
+
 // badgerOptions returns Badger options for a small, single-writer index.
 // Every value stays in the LSM tree (they are all far below the value
 // threshold), so the value log is only ever a few bytes.
@@ -362,7 +371,7 @@ func badgerOptions(dir string, opts Options, log *slog.Logger) badger.Options {
 		WithDetectConflicts(false).
 		WithNumVersionsToKeep(1).
 		WithSyncWrites(false).
-		WithMemTableSize(16 << 20).
+		WithMemTableSize(memTableSize).
 		WithNumMemtables(2).
 		WithBaseTableSize(8 << 20).
 		WithNumCompactors(2).
@@ -375,6 +384,12 @@ func badgerOptions(dir string, opts Options, log *slog.Logger) badger.Options {
 	// doubling with depth, Snappy) deep compactions of a mainnet index held several hundred megabytes.
 	// Uncompressed values cost about a third more disk (README, "The index").
 	o.TableSizeMultiplier = 1
+	if opts.InMemory {
+		// Tests open hundreds of in-memory indexes side by side, each of
+		// whose memtables is allocated whole in the Go heap; none holds a
+		// block of tens of thousands of keys.
+		o.MemTableSize = 16 << 20
+	}
 	return o
 }
 

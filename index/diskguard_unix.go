@@ -13,11 +13,12 @@ import (
 )
 
 // minFreeSpace is the free space below which the index stops writing.
-// Badger creates its memtable (32 MB) and value-log files sparse and writes
-// them through memory maps, so a file system that fills up does not return
-// "no space" to a write: the process dies with SIGBUS. Stopping while this
-// much is left turns that into an error between two commits.
-const minFreeSpace = 96 << 20
+// Badger creates its memtable (128 MB: twice memTableSize) and value-log
+// (16 MB) files sparse and writes them through memory maps, so a file system
+// that fills up does not return "no space" to a write: the process dies
+// with SIGBUS. Stopping while this much is left turns that into an error
+// between two commits.
+const minFreeSpace = 256 << 20
 
 // probeEvery is how often checkDisk tries to create a file in the index
 // directory. Creating and removing one costs about half a millisecond on an

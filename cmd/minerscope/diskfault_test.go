@@ -100,10 +100,10 @@ func testReadOnlyIndex(t *testing.T, bin string, n *chaintest.Node, dir, clean s
 	assertSameSync(t, dir, clean)
 }
 
-// testFileSizeLimit: a file size limit below the size Badger gives a new memtable file (32 MiB), so the
+// testFileSizeLimit: a file size limit below the size Badger gives a new memtable file (128 MiB), so the
 // run fails with EFBIG (SIGXFSZ ignored, as Go does) when it opens the index and creates one. Badger
 // writes through memory maps of files sized when they are created, so that is the only moment a file
-// size limit can strike: here when the index opens, in a sync writing more than a memtable (16 MiB; the
+// size limit can strike: here when the index opens, in a sync writing more than a memtable (64 MiB; the
 // whole index here is 14 MiB) also whenever a full memtable is replaced.
 func testFileSizeLimit(t *testing.T, bin string, n *chaintest.Node, dir, clean string) {
 	args := append([]string{"index", "--quiet"}, nodeArgs(n, dir)...)
@@ -123,7 +123,7 @@ func testFileSizeLimit(t *testing.T, bin string, n *chaintest.Node, dir, clean s
 }
 
 // testFullFilesystem: the partial index on a tmpfs with 2 MiB left, so that the sync fills it; then the
-// tmpfs is grown (space freed) and the sync rerun. It needs the right to mount (root, with
+// tmpfs is grown (space freed, more than the 256 MiB the index keeps free) and the sync rerun. It needs the right to mount (root, with
 // CAP_SYS_ADMIN), and is skipped without it.
 func testFullFilesystem(t *testing.T, bin string, n *chaintest.Node, partial, clean string) {
 	if os.Geteuid() != 0 {
@@ -151,7 +151,7 @@ func testFullFilesystem(t *testing.T, bin string, n *chaintest.Node, partial, cl
 	}
 	checkFaultExit(t, "full file system", err, stderr.String(), dir, "no space left on device")
 
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT, "size=256m"); err != nil {
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_REMOUNT, "size=512m"); err != nil {
 		t.Fatalf("grow the tmpfs: %v", err)
 	}
 	if tip := openTip(t, dir); tip < diskFaultHeight || tip > chaintest.MainnetTipHeight {

@@ -1,0 +1,61 @@
+package index
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/minerscope/minerscope/analysis"
+)
+
+// TestConnectLargestPayout connects a block whose one transaction spends a coinbase output (a level-0 miner
+// output) to 32,000 new P2WPKH scripts: the most outputs a transaction can have in a block of 1,000,000
+// non-witness bytes (4,000,000 weight) at 31 bytes each, every one a new 1-hop miner script and miner output.
+// The block's rows (two per output) and its undo record must fit in the one Badger transaction the block is
+// stored in; then the block is disconnected again, which must leave the index as it was.
+// (The undo record is 2 MB; Badger keeps values over 1 MB in its value log.)
+func TestConnectLargestPayout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a block of 32,000 outputs")
+	}
+	const outputs = 32_000
+	c := newTestChain(t, analysis.Simnet)
+	cb := coinbaseTx("/pool/", txOut(50*btc, testScript("pool")))
+	c.add(cb)
+	payout := spendTx(ops(outpoint(cb, 0)))
+	for i := range outputs {
+		script := make([]byte, 22)
+		script[0], script[1] = 0x00, 0x14 // P2WPKH
+		binary.BigEndian.PutUint32(script[2:], uint32(i))
+		payout.AddTxOut(txOut(btcutil.Amount(49*btc/outputs), script))
+	}
+	if size := payout.SerializeSizeStripped(); size > 1_000_000 {
+		t.Fatalf("the payout is %d non-witness bytes, more than a block holds", size)
+	}
+	c.add(coinbaseTx("/pool/ 2", txOut(50*btc, testScript("pool"))), payout)
+
+	// On disk, as a user's index: an undo record over 1 MB goes to Badger's value log, which an in-memory
+	// index does not have.
+	db, err := Open(t.TempDir(), c.p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.SetBlocksFrom(0, true); err != nil {
+		t.Fatal(err)
+	}
+	c.connect(t, db, 0, 0)
+	c.connect(t, db, 1, 1)
+	before := Dump(t, db)
+	c.connect(t, db, 2, 2)
+	n := 0
+	if err := db.MinerOutputs(func(*MinerOutput) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// The payout's outputs and the second coinbase's; the first coinbase's output is spent.
+	if want := outputs + 1; n != want {
+		t.Fatalf("%d unspent miner outputs after the payout, want %d", n, want)
+	}
+	mustDisconnectTo(t, db, 1)
+	DiffDumps(t, before, Dump(t, db))
+}
