@@ -2,9 +2,11 @@ package index
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/wire"
 	"github.com/minerscope/minerscope/analysis"
 )
 
@@ -58,4 +60,40 @@ func TestConnectLargestPayout(t *testing.T) {
 	}
 	mustDisconnectTo(t, db, 1)
 	DiffDumps(t, before, Dump(t, db))
+}
+
+// TestConnectBatchOfPayouts connects, in one call as the sync does, six blocks that each pay a coinbase output
+// to 10,000 new scripts (20,000 keys each, more than half of what one transaction of an in-memory index holds,
+// about 26,000): each must go into a transaction of its own without Badger ever refusing a transaction (which
+// would make the index write the blocks again in halves), and the result must equal connecting them one by one.
+func TestConnectBatchOfPayouts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds blocks of 10,000 outputs")
+	}
+	const blocks, outputs = 6, 10_000
+	c := newTestChain(t, analysis.Simnet)
+	var prev *wire.MsgTx
+	for h := 1; h <= blocks+1; h++ {
+		cb := coinbaseTx(fmt.Sprintf("/pool/ %d", h), txOut(50*btc, testScript("pool")))
+		txs := []*wire.MsgTx{cb}
+		if prev != nil {
+			payout := spendTx(ops(outpoint(prev, 0)))
+			for i := range outputs {
+				payout.AddTxOut(txOut(btcutil.Amount(49*btc/outputs), testScript(fmt.Sprintf("miner %d %d", h, i))))
+			}
+			txs = append(txs, payout)
+		}
+		c.add(txs...)
+		prev = cb
+	}
+	batch := newFlowDB(t, c, 0)
+	c.connect(t, batch, 1, int32(blocks+1))
+	if batch.txnRetries != 0 {
+		t.Fatalf("Badger refused %d transactions as too big; the batch was written again in halves", batch.txnRetries)
+	}
+	single := newFlowDB(t, c, 0)
+	for h := int32(1); h <= blocks+1; h++ {
+		c.connect(t, single, h, h)
+	}
+	DiffDumps(t, Dump(t, single), Dump(t, batch))
 }

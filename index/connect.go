@@ -10,6 +10,8 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/skl"
+	"github.com/dustin/go-humanize"
 	"github.com/minerscope/minerscope/analysis"
 )
 
@@ -28,6 +30,29 @@ type BlockWriter struct {
 	// are compared in full, so a collision costs a scan, never a wrong
 	// answer.
 	seen map[uint64]int32
+
+	// used is what the writes so far take of the transaction's limits.
+	used txnUse
+}
+
+// txnUse counts a transaction's writes as Badger does against its limits
+// (keys, and key and value bytes plus a dozen bytes of overhead each).
+type txnUse struct {
+	keys, bytes int64
+}
+
+func (u *txnUse) add(key, val []byte) {
+	u.keys++
+	u.bytes += int64(len(key)+len(val)) + 12
+}
+
+// set sets key to val, or deletes it when val is nil, counting the write.
+func (w *BlockWriter) set(key, val []byte) error {
+	w.used.add(key, val)
+	if val == nil {
+		return w.txn.Delete(key)
+	}
+	return w.txn.Set(key, val)
 }
 
 // seenThreshold is the undo length from which touched uses the index.
@@ -60,7 +85,7 @@ func (w *BlockWriter) Put(key, val []byte) error {
 	if err := w.record(key); err != nil {
 		return err
 	}
-	if err := w.txn.Set(key, val); err != nil {
+	if err := w.set(key, val); err != nil {
 		return fmt.Errorf("write key %x at height %d: %w", key, w.height, err)
 	}
 	return nil
@@ -71,7 +96,7 @@ func (w *BlockWriter) Delete(key []byte) error {
 	if err := w.record(key); err != nil {
 		return err
 	}
-	if err := w.txn.Delete(key); err != nil {
+	if err := w.set(key, nil); err != nil {
 		return fmt.Errorf("delete key %x at height %d: %w", key, w.height, err)
 	}
 	return nil
@@ -82,7 +107,7 @@ func (w *BlockWriter) Delete(key []byte) error {
 // been touched by this block yet.
 func (w *BlockWriter) putKnown(key, val, prev []byte, existed bool) error {
 	w.remember(undoEntry{key: key, prev: prev, existed: existed})
-	if err := w.txn.Set(key, val); err != nil {
+	if err := w.set(key, val); err != nil {
 		return fmt.Errorf("write key %x at height %d: %w", key, w.height, err)
 	}
 	return nil
@@ -99,13 +124,7 @@ func (w *BlockWriter) setKnown(key, val, prev []byte, existed bool) error {
 	if !w.touched(key) {
 		w.remember(undoEntry{key: key, prev: prev, existed: existed})
 	}
-	var err error
-	if val == nil {
-		err = w.txn.Delete(key)
-	} else {
-		err = w.txn.Set(key, val)
-	}
-	if err != nil {
+	if err := w.set(key, val); err != nil {
 		return fmt.Errorf("write key %x at height %d: %w", key, w.height, err)
 	}
 	return nil
@@ -392,77 +411,95 @@ func (db *DB) pendingBlocks(tip tipState, height int32, hdrs []wire.BlockHeader,
 }
 
 // commitBlocks commits a prefix of blocks in one transaction and returns its
-// length: all of blocks, or half as many each time Badger finds the
-// transaction too big.
+// length: the blocks up to the one that fills half the transaction's
+// limits, or half as many each time Badger finds the transaction too big
+// all the same.
 func (db *DB) commitBlocks(prevTip tipState, blocks []pendingBlock,
 	extra func(w *BlockWriter) error) (int, error) {
 
 	n := len(blocks)
 	for {
-		err := db.commitBlockRange(prevTip, blocks[:n], extra)
+		stored, err := db.commitBlockRange(prevTip, blocks[:n], extra)
 		if errors.Is(err, badger.ErrTxnTooBig) && n > 1 {
+			db.txnRetries++
 			n /= 2
 			continue
 		}
 		if errors.Is(err, badger.ErrTxnTooBig) {
+			o := db.bdb.Opts()
 			return 0, fmt.Errorf("%w: block %d writes more rows than one index transaction holds "+
-				"(about 100,000 keys or 9.6 MB); no real block comes near this, please report it: %w",
-				ErrBlockData, blocks[0].rec.Height, err)
+				"(%d keys or %s); no real block comes near this, please report it: %w", ErrBlockData,
+				blocks[0].rec.Height, maxTxnKeys(o), humanize.IBytes(uint64(maxTxnBytes(o))), err)
 		}
 		if err != nil {
 			return 0, err
 		}
-		return n, nil
+		return stored, nil
 	}
 }
 
-// commitBlockRange writes every block of blocks (rows, coinbase record,
-// extra rows, tip, undo record) in one transaction.
+// maxTxnBytes and maxTxnKeys are Badger's limits on one transaction, which
+// it derives from the memtable size.
+func maxTxnBytes(o badger.Options) int64 { return 15 * o.MemTableSize / 100 }
+func maxTxnKeys(o badger.Options) int64  { return maxTxnBytes(o) / int64(skl.MaxNodeSize) }
+
+// commitBlockRange writes the blocks of blocks (rows, coinbase record, extra
+// rows, tip, undo record) in one transaction, stopping after the block that
+// takes the transaction past half its limits, so that a batch of large
+// blocks commits in a few transactions instead of failing whole and being
+// written again in halves. It returns how many blocks it stored.
 func (db *DB) commitBlockRange(prevTip tipState, blocks []pendingBlock,
-	extra func(w *BlockWriter) error) error {
+	extra func(w *BlockWriter) error) (int, error) {
 
 	txn := db.bdb.NewTransaction(true)
 	defer txn.Discard()
 
+	o := db.bdb.Opts()
+	keysLeft, bytesLeft := maxTxnKeys(o)/2, maxTxnBytes(o)/2
 	var w *BlockWriter
-	for i := range blocks {
-		rec := &blocks[i].rec
+	n := 0
+	for n < len(blocks) {
+		rec := &blocks[n].rec
 		if w == nil {
 			w = newBlockWriter(txn, rec.Height)
 		} else {
 			w.next(rec.Height)
 		}
 		if err := dbPutHeader(w, rec); err != nil {
-			return err
+			return 0, err
 		}
 		if err := dbPutTip(w, prevTip, rec); err != nil {
-			return err
+			return 0, err
 		}
-		if err := dbPutCoinbase(w, blocks[i].coinbase); err != nil {
-			return err
+		if err := dbPutCoinbase(w, blocks[n].coinbase); err != nil {
+			return 0, err
 		}
-		if body := &blocks[i].body; body.blk != nil {
+		if body := &blocks[n].body; body.blk != nil {
 			if err := connectFlows(w, &db.ws, body.blk, body.ids); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if extra != nil {
 			if err := extra(w); err != nil {
-				return err
+				return 0, err
 			}
 		}
-		if err := dbPutUndo(txn, rec.Height, w.undo); err != nil {
-			return err
+		if err := dbPutUndo(w); err != nil {
+			return 0, err
 		}
 		prevTip = tipState{ok: true, height: rec.Height, hash: rec.Hash, work: rec.ChainWork}
+		n++
+		if w.used.keys >= keysLeft || w.used.bytes >= bytesLeft {
+			break
+		}
 	}
 
 	if err := txn.Commit(); err != nil {
-		first, last := &blocks[0].rec, &blocks[len(blocks)-1].rec
-		return fmt.Errorf("connect blocks %d-%d (%v): %w", first.Height,
+		first, last := &blocks[0].rec, &blocks[n-1].rec
+		return 0, fmt.Errorf("connect blocks %d-%d (%v): %w", first.Height,
 			last.Height, last.Hash, err)
 	}
-	return nil
+	return n, nil
 }
 
 // checkExtendsTip verifies that the header at height connects on tip.
@@ -617,10 +654,11 @@ func dbPutTip(w *BlockWriter, prev tipState, rec *HeaderRecord) error {
 }
 
 // dbPutUndo writes the undo record of the block at height.
-func dbPutUndo(txn *badger.Txn, height int32, entries []undoEntry) error {
-	err := txn.Set(heightKey(undoPrefix, height), serializeUndo(entries))
-	if err != nil {
-		return fmt.Errorf("write undo record at height %d: %w", height, err)
+func dbPutUndo(w *BlockWriter) error {
+	key, val := heightKey(undoPrefix, w.height), serializeUndo(w.undo)
+	w.used.add(key, val)
+	if err := w.txn.Set(key, val); err != nil {
+		return fmt.Errorf("write undo record at height %d: %w", w.height, err)
 	}
 	return nil
 }

@@ -173,6 +173,11 @@ type DB struct {
 	// probed is when checkDisk last probed that the directory is
 	// writable; guarded by the writer lock.
 	probed time.Time
+
+	// txnRetries counts the block ranges Badger refused as too big and
+	// that were written again in halves (tests); guarded by the writer
+	// lock.
+	txnRetries int
 }
 
 // tipState is the in-memory copy of the tip record plus its chain work.

@@ -16,6 +16,10 @@
 // records in any order, optionally obfuscated with a Core 28 xor.dat key),
 // and MainnetBlocks returns the real mainnet blocks 0-14131 to fill it.
 //
+// FlowChain crafts mainnet-shaped segwit blocks (valid without keys, through
+// WitnessTrue scripts) on a simnet node it activates segwit on, for
+// benchmarks that need a real node to serve today's block sizes.
+//
 // The core (Start, ImportMainnet, Builder) does not depend on package testing;
 // StartMainnet and StartSimnet are thin wrappers for tests.
 package chaintest

@@ -197,7 +197,7 @@ func benchBlocks(ctx context.Context, node *chain.Client, src chain.BlockSource,
 	var bytes int64
 	for range rounds {
 		start := time.Now()
-		st, err := baselineBlocks(ctx, node, src, tip)
+		st, err := baselineBlocks(ctx, node, src, 0, tip)
 		if err != nil {
 			return res, fmt.Errorf("baseline: %w", err)
 		}
@@ -205,7 +205,7 @@ func benchBlocks(ctx context.Context, node *chain.Client, src chain.BlockSource,
 		res.BaselineRate = max(res.BaselineRate, float64(st.Blocks)/time.Since(start).Seconds())
 
 		start = time.Now()
-		n, err := sourceBlocks(ctx, node, src, tip)
+		n, err := sourceBlocks(ctx, node, src, 0, tip)
 		if err != nil {
 			return res, fmt.Errorf("source baseline: %w", err)
 		}
@@ -226,13 +226,13 @@ func benchBlocks(ctx context.Context, node *chain.Client, src chain.BlockSource,
 	return res, nil
 }
 
-// sourceBlocks drains the block source for blocks 0..tip exactly as the full sync reads it, storing nothing,
+// sourceBlocks drains the block source for blocks from..to exactly as the full sync reads it, storing nothing,
 // and returns the number of blocks.
-func sourceBlocks(ctx context.Context, node *chain.Client, src chain.BlockSource, tip int32) (int, error) {
+func sourceBlocks(ctx context.Context, node *chain.Client, src chain.BlockSource, from, to int32) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := 0
-	for c := range prefetchHashes(ctx, node, 0, tip) {
+	for c := range prefetchHashes(ctx, node, from, to) {
 		if c.err != nil {
 			return n, c.err
 		}
@@ -247,12 +247,12 @@ func sourceBlocks(ctx context.Context, node *chain.Client, src chain.BlockSource
 	return n, nil
 }
 
-// baselineBlocks fetches and decodes blocks 0..tip the way the full sync requests them, and nothing else.
-func baselineBlocks(ctx context.Context, node *chain.Client, src chain.BlockSource, tip int32) (chain.BaselineStats, error) {
+// baselineBlocks fetches and decodes blocks from..to the way the full sync requests them, and nothing else.
+func baselineBlocks(ctx context.Context, node *chain.Client, src chain.BlockSource, from, to int32) (chain.BaselineStats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var total chain.BaselineStats
-	for c := range prefetchHashes(ctx, node, 0, tip) {
+	for c := range prefetchHashes(ctx, node, from, to) {
 		if c.err != nil {
 			return total, c.err
 		}
