@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -410,25 +411,15 @@ func onlyParams(q map[string][]string, allowed ...string) error {
 	return nil
 }
 
-// parseWindow parses a window length like the CLI's --window: a positive
-// whole number followed by s, m, h, d or w, or a Go duration.
+// parseWindow parses a window length as the CLI's --window does
+// (analysis.ParseWindow), at most 100 years.
 func parseWindow(s string) (time.Duration, error) {
-	bad := badRequest(fmt.Sprintf("bad window %q: use a length like 24h, 7d or 30d", s))
-	if s == "" {
-		return 0, bad
-	}
-	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
-	if u, ok := units[s[len(s)-1]]; ok {
-		if n, err := strconv.ParseInt(s[:len(s)-1], 10, 64); err == nil {
-			if n <= 0 || n > 100*365 || time.Duration(n)*u > 100*365*24*time.Hour {
-				return 0, bad
-			}
-			return time.Duration(n) * u, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 || d%time.Second != 0 {
-		return 0, bad
+	d, err := analysis.ParseWindow(s)
+	switch {
+	case errors.Is(err, analysis.ErrWindowTooLong):
+		return 0, badRequest(fmt.Sprintf("window %q out of range: at most 100 years (36500d)", s))
+	case err != nil:
+		return 0, badRequest(fmt.Sprintf("bad window %q: use a length like 24h, 7d or 30d", s))
 	}
 	return d, nil
 }

@@ -36,6 +36,10 @@ func TestTimeLimits(t *testing.T) {
 		{"/api/v1/minerscope/next-adjustment?now=9999-01-01", "pass the year 9999"},
 		{"/api/v1/minerscope/verify/difficulty?claim=1&at=2009-03-01&at_height=5", "exclude each other"},
 		{"/api/v1/minerscope/verify/difficulty?claim=1", "?at=T"},
+		// 20000 weeks overflows time.Duration; 1000000h is a valid Go duration of 114 years.
+		{"/api/v1/minerscope/hashrate?window=20000w", "at most 100 years"},
+		{"/api/v1/minerscope/hashrate?window=1000000h", "at most 100 years"},
+		{"/api/v1/minerscope/verify/hashrate?claim=1MH/s&window=36501d", "at most 100 years"},
 	} {
 		if status, body := get(c.path); status != http.StatusBadRequest || !strings.Contains(body, c.want) {
 			t.Errorf("GET %s: %d %s; want 400 and %q", c.path, status, body, c.want)

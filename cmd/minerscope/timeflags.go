@@ -1,41 +1,28 @@
 package main
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/minerscope/minerscope/analysis"
 )
 
-// maxWindow is the longest window parseWindow accepts, 100 years (36500d): longer than the chain, and short
-// enough that no time computed from it overflows.
-const maxWindow = 100 * 365 * 24 * time.Hour
-
-// parseWindow parses a window length: a positive whole number followed by s, m, h, d or w ("24h", "7d", "2w").
-// Go durations ("36h30m") are accepted too. Windows longer than maxWindow are refused, as the API does.
+// parseWindow parses a window length as analysis.ParseWindow does ("24h", "7d", "2w", "36h30m"; at most 100
+// years), with the CLI's usage errors.
 func parseWindow(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	d, err := analysis.ParseWindow(s)
+	switch {
+	case err == nil:
+		return d, nil
+	case strings.TrimSpace(s) == "":
 		return 0, usagef("empty window; use a length like 24h, 7d or 30d")
-	}
-	tooLong := usagef("window %q out of range: at most 100 years (36500d); use a length like 24h, 7d or 30d", s)
-	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
-	if u, ok := units[s[len(s)-1]]; ok {
-		if n, err := strconv.ParseInt(s[:len(s)-1], 10, 64); err == nil {
-			// Compare n with the limit in u's units, so that n * u cannot overflow.
-			if n <= 0 || n > int64(maxWindow/u) {
-				return 0, tooLong
-			}
-			return time.Duration(n) * u, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 || d%time.Second != 0 {
+	case errors.Is(err, analysis.ErrWindowTooLong):
+		return 0, usagef("window %q out of range: at most 100 years (36500d); use a length like 24h, 7d or 30d", s)
+	default:
 		return 0, usagef("bad window %q; use a length like 24h, 7d or 30d", s)
 	}
-	if d > maxWindow {
-		return 0, tooLong
-	}
-	return d, nil
 }
 
 // parseTime parses a UTC instant: RFC 3339 ("2025-10-15T00:00:00Z", offsets allowed and converted to UTC),
