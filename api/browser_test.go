@@ -101,6 +101,12 @@ func TestDashboardBrowser(t *testing.T) {
 	if w := evalJS[int](t, ctx, `document.documentElement.scrollWidth`); w > 390 {
 		t.Errorf("at 390 px the page is %d px wide: it scrolls sideways", w)
 	}
+	// Nor does a table inside its panel: every column of the epochs table, with the hashrate's 95% interval,
+	// must be on screen.
+	if over := evalJS[int](t, ctx, `(() => { const w = document.querySelector('#epochs-table').parentElement;
+		return w.scrollWidth - w.clientWidth; })()`); over > 0 {
+		t.Errorf("at 390 px the epochs table is %d px wider than its panel: it scrolls sideways", over)
+	}
 	checkFigures(t, ctx, ts.URL, 14000, data[14000].Header.BlockHash().String())
 	shootPage(t, ctx, artifacts, "dashboard-phone.png")
 	probs.check(t, "phone")
