@@ -210,38 +210,59 @@ func (db *DB) MissingInputValuesCount() (int, error) {
 // It fails with ErrNotFound if that transaction is no longer indexed there
 // (a reorg removed it) and with ErrBlockData if the values do not fit it.
 func (db *DB) SetInputValues(height, index int32, txid chainhash.Hash, vs []btcutil.Amount) error {
+	ref := InputRef{Height: height, Index: index, TxID: txid}
+	return db.SetInputValuesOf([]InputRef{ref}, [][]btcutil.Amount{vs})
+}
+
+// SetInputValuesOf is SetInputValues for refs[i] and values[i], in one
+// transaction: all are recorded or, on the first that fails, none.
+func (db *DB) SetInputValuesOf(refs []InputRef, values [][]btcutil.Amount) error {
+	if len(refs) != len(values) {
+		return fmt.Errorf("%w: %d flow transactions and %d lists of input values", ErrBlockData,
+			len(refs), len(values))
+	}
 	_, unlock, err := db.lockWriter()
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	return db.bdb.Update(func(txn *badger.Txn) error {
-		item, err := txn.Get(txPosKey(flowTxPrefix, height, index))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return fmt.Errorf("%w: no flow transaction at height %d index %d", ErrNotFound, height, index)
+		for i, ref := range refs {
+			if err := dbSetInputValues(txn, ref.Height, ref.Index, ref.TxID, values[i]); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		tx, err := dbReadFlowTx(txn, item)
-		if err != nil {
-			return err
-		}
-		if tx.TxID != txid {
-			return fmt.Errorf("%w: the flow transaction at height %d index %d is %v, not %v",
-				ErrNotFound, height, index, tx.TxID, txid)
-		}
-		if tx.FeeKnown() {
-			return nil
-		}
-		if err := fillValues(&tx, vs); err != nil {
-			return err
-		}
-		if err := txn.Set(txPosKey(inputValuesPrefix, height, index), serializeValues(vs)); err != nil {
-			return err
-		}
-		return txn.Delete(txPosKey(needValuesPrefix, height, index))
+		return nil
 	})
+}
+
+// dbSetInputValues is SetInputValues inside txn.
+func dbSetInputValues(txn *badger.Txn, height, index int32, txid chainhash.Hash, vs []btcutil.Amount) error {
+	item, err := txn.Get(txPosKey(flowTxPrefix, height, index))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return fmt.Errorf("%w: no flow transaction at height %d index %d", ErrNotFound, height, index)
+	}
+	if err != nil {
+		return err
+	}
+	tx, err := dbReadFlowTx(txn, item)
+	if err != nil {
+		return err
+	}
+	if tx.TxID != txid {
+		return fmt.Errorf("%w: the flow transaction at height %d index %d is %v, not %v",
+			ErrNotFound, height, index, tx.TxID, txid)
+	}
+	if tx.FeeKnown() {
+		return nil
+	}
+	if err := fillValues(&tx, vs); err != nil {
+		return err
+	}
+	if err := txn.Set(txPosKey(inputValuesPrefix, height, index), serializeValues(vs)); err != nil {
+		return err
+	}
+	return txn.Delete(txPosKey(needValuesPrefix, height, index))
 }
 
 // MinerOutputs calls fn with every unspent miner output, in outpoint order.

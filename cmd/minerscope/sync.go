@@ -360,12 +360,10 @@ func (s *syncer) fillInputValues(ctx context.Context, res *syncResult) error {
 		if err != nil {
 			return err
 		}
-		for i, ref := range refs {
-			if err := s.db.SetInputValues(ref.Height, ref.Index, ref.TxID, values[i]); err != nil {
-				return err
-			}
-			res.ValuesFilled++
+		if err := s.db.SetInputValuesOf(refs, values); err != nil {
+			return err
 		}
+		res.ValuesFilled += len(refs)
 	}
 }
 

@@ -2,10 +2,12 @@ package index
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/minerscope/minerscope/analysis"
 )
@@ -96,4 +98,55 @@ func TestConnectBatchOfPayouts(t *testing.T) {
 		c.connect(t, single, h, h)
 	}
 	DiffDumps(t, Dump(t, single), Dump(t, batch))
+}
+
+// TestSetInputValuesOf records the input values of several flow transactions in one call, as the sync does,
+// and checks that the index then equals one where they were recorded one by one; and that a batch in which
+// one transaction is no longer indexed records none of them.
+func TestSetInputValuesOf(t *testing.T) {
+	c := newTestChain(t, analysis.Simnet)
+	cb := coinbaseTx("/pool/", txOut(50*btc, testScript("pool")))
+	c.add(cb)
+	// Three transactions, each spending a tenth of the coinbase with a coin that is no miner output.
+	split := spendTx(ops(outpoint(cb, 0)))
+	for i := range 3 {
+		split.AddTxOut(txOut(10*btc, testScript(fmt.Sprintf("miner %d", i))))
+	}
+	c.add(coinbaseTx("/pool/ 2", txOut(50*btc, testScript("pool"))), split)
+	var txs []*wire.MsgTx
+	for i := range 3 {
+		txs = append(txs, spendTx(ops(outpoint(split, uint32(i)), external(fmt.Sprintf("e%d", i))),
+			txOut(12*btc, testScript(fmt.Sprintf("buyer %d", i)))))
+	}
+	c.add(append([]*wire.MsgTx{coinbaseTx("/pool/ 3", txOut(50*btc, testScript("pool")))}, txs...)...)
+
+	one, batch, failed := newFlowDB(t, c, 0), newFlowDB(t, c, 0), newFlowDB(t, c, 0)
+	for _, db := range []*DB{one, batch, failed} {
+		c.connect(t, db, 1, 3)
+	}
+	refs, err := batch.MissingInputValues(10)
+	if err != nil || len(refs) != 3 {
+		t.Fatalf("MissingInputValues = %d refs, %v; want 3", len(refs), err)
+	}
+	values := make([][]btcutil.Amount, len(refs))
+	for i, ref := range refs {
+		values[i] = []btcutil.Amount{btcutil.Amount(2+i) * btc}
+		if err := one.SetInputValues(ref.Height, ref.Index, ref.TxID, values[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := batch.SetInputValuesOf(refs, values); err != nil {
+		t.Fatal(err)
+	}
+	DiffDumps(t, Dump(t, one), Dump(t, batch))
+	if n, err := batch.MissingInputValuesCount(); n != 0 || err != nil {
+		t.Fatalf("after the batch %d flow transactions lack input values (%v)", n, err)
+	}
+
+	before := Dump(t, failed)
+	refs[2].TxID = chainhash.Hash{1}
+	if err := failed.SetInputValuesOf(refs, values); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a batch naming a transaction that is not indexed: %v, want ErrNotFound", err)
+	}
+	DiffDumps(t, before, Dump(t, failed))
 }
