@@ -453,9 +453,17 @@ func (l badgerLogger) Errorf(format string, args ...any) {
 	l.log.Error("badger: " + strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
-// Warningf logs a Badger warning.
+// Warningf logs a Badger warning. Badger's block-cache report ("Block cache
+// might be too small", with the cache's life expectancy) is a debug message
+// here: a sync streams every block through the cache once, so it fires
+// every minute of a long sync and asks for nothing the user can change.
 func (l badgerLogger) Warningf(format string, args ...any) {
-	l.log.Warn("badger: " + strings.TrimSpace(fmt.Sprintf(format, args...)))
+	msg := "badger: " + strings.TrimSpace(fmt.Sprintf(format, args...))
+	if strings.Contains(format, "might be too small") || strings.HasPrefix(format, "Cache life expectancy") {
+		l.log.Debug(msg)
+		return
+	}
+	l.log.Warn(msg)
 }
 
 // Infof drops Badger's informational messages.
