@@ -93,6 +93,19 @@ type CoinbaseRecord struct {
 // and ErrBadParams if p has no AddrParams. The record shares no memory with
 // blk.
 func ExtractCoinbase(p Params, height int32, blk *wire.MsgBlock) (CoinbaseRecord, error) {
+	return extractCoinbase(p, height, blk, nil)
+}
+
+// ExtractCoinbaseWithID is ExtractCoinbase for a block whose coinbase txid
+// the caller has computed already (a block source does, to check the merkle
+// root), which saves hashing the coinbase again.
+func ExtractCoinbaseWithID(p Params, height int32, blk *wire.MsgBlock, txid chainhash.Hash) (CoinbaseRecord, error) {
+	return extractCoinbase(p, height, blk, &txid)
+}
+
+// extractCoinbase is ExtractCoinbase with the coinbase's txid, nil to
+// compute it.
+func extractCoinbase(p Params, height int32, blk *wire.MsgBlock, txid *chainhash.Hash) (CoinbaseRecord, error) {
 	if p.AddrParams == nil {
 		return CoinbaseRecord{}, errNoAddrParams(p)
 	}
@@ -112,11 +125,15 @@ func ExtractCoinbase(p Params, height int32, blk *wire.MsgBlock) (CoinbaseRecord
 		return CoinbaseRecord{}, fmt.Errorf("block at height %d: %w",
 			height, err)
 	}
+	if txid == nil {
+		id := cb.TxHash()
+		txid = &id
+	}
 	subsidy := Subsidy(p, height)
 	size := blk.SerializeSize()
 	stripped := blk.SerializeSizeStripped()
 	return CoinbaseRecord{
-		TxID:         cb.TxHash(),
+		TxID:         *txid,
 		ScriptSig:    bytes.Clone(cb.TxIn[0].SignatureScript),
 		Outputs:      outputs,
 		Reward:       reward,

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcutil"
@@ -98,6 +99,12 @@ func TestExtractCoinbaseMainnetEarly(t *testing.T) {
 			feeBlocks++
 		}
 		checkBlockShape(t, h, rec, fb)
+		// With the txid given, as the sync passes the one the source's merkle check computed, the
+		// record is the same.
+		if withID, err := ExtractCoinbaseWithID(Mainnet, int32(h), blk, blk.Transactions[0].TxHash()); err != nil ||
+			!reflect.DeepEqual(withID, rec) {
+			t.Fatalf("block %d: ExtractCoinbaseWithID = %+v, %v; want %+v", h, withID, err, rec)
+		}
 	}
 	if feeBlocks == 0 {
 		t.Fatal("no block with fees: the fee check tested nothing")

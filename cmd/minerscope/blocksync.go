@@ -99,7 +99,7 @@ func (s *syncer) connectBlocks(ctx context.Context, from, to int32, res *syncRes
 				if err := v.VerifyHashed(b.Height, prev, prevHash, hdr, b.Hash); err != nil {
 					return err
 				}
-				rec, err := analysis.ExtractCoinbase(w.p, b.Height, b.Block)
+				rec, err := extractCoinbase(w.p, b)
 				if err != nil {
 					return fmt.Errorf("block %d (%v): %w", b.Height, b.Hash, err)
 				}
@@ -230,4 +230,13 @@ func (w *blockWriter) lookup(height int32) (analysis.Header, error) {
 		}
 	}
 	return w.s.lookup(height)
+}
+
+// extractCoinbase reads the coinbase record of b, with the coinbase txid the source's merkle check computed
+// when it gives one.
+func extractCoinbase(p analysis.Params, b chain.RawBlock) (analysis.CoinbaseRecord, error) {
+	if len(b.TxIDs) > 0 {
+		return analysis.ExtractCoinbaseWithID(p, b.Height, b.Block, b.TxIDs[0])
+	}
+	return analysis.ExtractCoinbase(p, b.Height, b.Block)
 }
