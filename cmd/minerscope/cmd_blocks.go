@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/report"
 )
 
 type blocksOptions struct {
@@ -92,7 +93,7 @@ func runBlocks(ctx context.Context, g *globalOptions, opts blocksOptions) error 
 	for i, r := range rows {
 		cb := r.Coinbase
 		out[i] = blockJSON{
-			Height: r.Height, Hash: r.Hash, Time: isoTime(r.Time), Bits: fmtBits(r.Bits),
+			Height: r.Height, Hash: r.Hash, Time: report.Time(r.Time), Bits: report.Bits(r.Bits),
 			Difficulty: analysis.Difficulty(r.Bits), TxCount: cb.TxCount, Size: cb.Size, Weight: cb.Weight,
 			CoinbaseTxID: cb.TxID.String(), CoinbaseTag: analysis.CoinbaseTag(cb.ScriptSig),
 			RewardSat: int64(cb.Reward), SubsidySat: int64(cb.Subsidy), FeesSat: int64(cb.Fees),

@@ -14,6 +14,7 @@ import (
 
 	"github.com/minerscope/minerscope/analysis"
 	"github.com/minerscope/minerscope/chart"
+	"github.com/minerscope/minerscope/report"
 )
 
 type chartOptions struct {
@@ -201,7 +202,7 @@ func headerSpan(hs []analysis.Header, from, to string) (chartSpan, error) {
 	}
 	if s.lo > s.hi || s.from >= s.to {
 		return s, usagef("no indexed block in --from %q --to %q (the index has blocks 0..%d, %s to %s)", from,
-			to, tip.Height, isoTime(hs[0].Time), isoTime(tip.Time))
+			to, tip.Height, report.Time(hs[0].Time), report.Time(tip.Time))
 	}
 	return s, nil
 }

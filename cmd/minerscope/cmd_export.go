@@ -322,7 +322,7 @@ func (ex *exporter) blocks(w *export.Writer[export.Block]) error {
 		for _, r := range rows {
 			cb := &r.Coinbase
 			out = append(out, export.Block{Height: r.Height, Hash: r.Hash, Time: utcTime(r.Time),
-				Bits: fmtBits(r.Bits), Difficulty: analysis.Difficulty(r.Bits), TxCount: cb.TxCount, Size: cb.Size,
+				Bits: report.Bits(r.Bits), Difficulty: analysis.Difficulty(r.Bits), TxCount: cb.TxCount, Size: cb.Size,
 				Weight: cb.Weight, CoinbaseTxID: cb.TxID.String(), CoinbaseTag: analysis.CoinbaseTag(cb.ScriptSig),
 				RewardSat: int64(cb.Reward), SubsidySat: int64(cb.Subsidy), FeesSat: int64(cb.Fees),
 				Pool: r.Pool.Pool, PoolMatch: r.Pool.Match, SegwitCommitment: cb.SegwitCommit})
@@ -345,7 +345,7 @@ func (ex *exporter) epochs(w *export.Writer[export.Epoch]) error {
 			continue
 		}
 		r := export.Epoch{Epoch: e.Number, StartHeight: e.StartHeight, EndHeight: e.EndHeight,
-			StartTime: utcTime(e.StartTime), EndTime: utcTime(e.EndTime), Bits: fmtBits(e.Bits),
+			StartTime: utcTime(e.StartTime), EndTime: utcTime(e.EndTime), Bits: report.Bits(e.Bits),
 			Difficulty: e.Difficulty, ChangePct: e.ChangePct, DurationS: e.DurationS,
 			HashrateHS: e.Hashrate.HashesPerSec, Complete: e.Complete}
 		r.HashrateLoHS, r.HashrateHiHS = interval(e.Hashrate)
@@ -511,7 +511,7 @@ func (ex *exporter) poolsDaily(w *export.Writer[export.PoolDay]) error {
 		attributed := blockAttributions(rows, func(t int64) bool { return t >= pt.Start && t < pt.End })
 		if len(attributed) != pt.Blocks {
 			return fmt.Errorf("%w: day %s has %d blocks in the hashrate series but %d in heights %d..%d",
-				index.ErrCorrupt, isoTime(pt.Start), pt.Blocks, len(attributed), e.FromHeight, e.ToHeight)
+				index.ErrCorrupt, report.Time(pt.Start), pt.Blocks, len(attributed), e.FromHeight, e.ToHeight)
 		}
 		day := export.DateOf(utcTime(pt.Start))
 		for _, s := range analysis.PoolShares(e, attributed) {

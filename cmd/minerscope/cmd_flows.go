@@ -11,6 +11,7 @@ import (
 
 	"github.com/minerscope/minerscope/analysis"
 	"github.com/minerscope/minerscope/index"
+	"github.com/minerscope/minerscope/report"
 )
 
 type flowsOptions struct {
@@ -125,7 +126,7 @@ func explainFlow(fd *flowData, tx *index.FlowTx) (flowsJSON, error) {
 		return flowsJSON{}, err
 	}
 	out := flowsJSON{TxID: tx.TxID.String(), Height: tx.Height, Index: tx.Index,
-		Time: isoTime(hdr.Header.Timestamp.Unix())}
+		Time: report.Time(hdr.Header.Timestamp.Unix())}
 	for _, in := range tx.Inputs {
 		j := flowsInputJSON{PrevOut: in.PrevOut.String(), Miner: minerText(in.Level)}
 		if in.Known {

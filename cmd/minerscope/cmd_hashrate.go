@@ -144,7 +144,7 @@ func lastBlockAtOrBefore(hs []analysis.Header, t int64) (int32, error) {
 			return hs[i].Height, nil
 		}
 	}
-	return 0, usagef("no indexed block is stamped at or before %s", isoTime(t))
+	return 0, usagef("no indexed block is stamped at or before %s", report.Time(t))
 }
 
 func fmtInterval(e analysis.Estimate) string {
@@ -159,7 +159,7 @@ func printEstimate(w io.Writer, e analysis.Estimate, method, unit string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "hashrate\t%s  (%s)\n", analysis.FormatHashrate(e.HashesPerSec), fmtInterval(e))
 	fmt.Fprintf(tw, "blocks\t%d..%d  (%d %s)\n", e.FromHeight, e.ToHeight, e.Intervals, unit)
-	fmt.Fprintf(tw, "times\t%s .. %s  (%d s)\n", isoTime(e.FromTime), isoTime(e.ToTime), e.Seconds)
+	fmt.Fprintf(tw, "times\t%s .. %s  (%d s)\n", report.Time(e.FromTime), report.Time(e.ToTime), e.Seconds)
 	fmt.Fprintf(tw, "method\t%s\n", method)
 	tw.Flush()
 }
@@ -197,10 +197,10 @@ func runHashrateSeries(g *globalOptions, opts hashrateOptions, p analysis.Params
 	js := make([]hashrateJSON, 0, len(pts))
 	for _, pt := range pts {
 		e := pt.Estimate
-		rows = append(rows, []string{isoTime(pt.Start), isoTime(pt.End), fmt.Sprint(pt.Blocks),
+		rows = append(rows, []string{report.Time(pt.Start), report.Time(pt.End), fmt.Sprint(pt.Blocks),
 			fmtFloat(e.HashesPerSec), fmtFloat(e.Lo), fmtFloat(e.Hi), fmt.Sprint(e.FromHeight), fmt.Sprint(e.ToHeight)})
 		j := report.NewHashrate(e)
-		j.WindowStart, j.WindowEnd = isoTime(pt.Start), isoTime(pt.End)
+		j.WindowStart, j.WindowEnd = report.Time(pt.Start), report.Time(pt.End)
 		js = append(js, j)
 	}
 	switch {

@@ -51,7 +51,7 @@ func runNextAdjustment(ctx context.Context, g *globalOptions, opts nextAdjustmen
 			return err
 		}
 		if now = t.Unix(); now < hs[len(hs)-1].Time {
-			return usagef("--now %s is before the tip's timestamp %s", isoTime(now), isoTime(hs[len(hs)-1].Time))
+			return usagef("--now %s is before the tip's timestamp %s", report.Time(now), report.Time(hs[len(hs)-1].Time))
 		}
 		if now > report.MaxTime {
 			return usagef("--now %s is after the year 9999, which RFC 3339 times cannot hold; give an earlier time",

@@ -157,7 +157,7 @@ func outflowTxs(ctx context.Context, g *globalOptions, fd *flowData, opts outflo
 			return err
 		}
 		r := outflowTxRow{TxID: tx.TxID.String(), Height: tx.Height,
-			Time: isoTime(hdrs[tx.Height-lo].Header.Timestamp.Unix()), FromMinerSat: int64(f.FromMiner),
+			Time: report.Time(hdrs[tx.Height-lo].Header.Timestamp.Unix()), FromMinerSat: int64(f.FromMiner),
 			ToMinerSat: int64(f.ToMiner), ToExternalSat: int64(f.ToExternal), OutflowSat: int64(f.Outflow),
 			InternalSat: int64(f.Internal), Pool: pool}
 		if tx.FeeKnown() {

@@ -91,7 +91,7 @@ func runPools(ctx context.Context, g *globalOptions, opts poolsOptions) error {
 	if done, err := writeRows(g.stdout, opts.JSON, opts.CSV, out, poolCSVHeader, poolRecord); done {
 		return err
 	}
-	fmt.Fprintf(g.stdout, "window %s .. %s: %d blocks, network %s (%s)\n", isoTime(from), isoTime(to),
+	fmt.Fprintf(g.stdout, "window %s .. %s: %d blocks, network %s (%s)\n", report.Time(from), report.Time(to),
 		network.Intervals, analysis.FormatHashrate(network.HashesPerSec), fmtInterval(network))
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "pool\tblocks\tshare (95%)\thashrate (95%)\taddress/tag\tempty")

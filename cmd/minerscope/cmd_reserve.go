@@ -9,6 +9,8 @@ import (
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/spf13/cobra"
+
+	"github.com/minerscope/minerscope/report"
 )
 
 type reserveOptions struct {
@@ -91,7 +93,7 @@ func runReserve(ctx context.Context, g *globalOptions, opts reserveOptions) erro
 		}
 		if at < fd.lo {
 			return usagef("no indexed block is timestamped before %s (full blocks start at height %d)",
-				isoTime(t.Unix()), fd.lo)
+				report.Time(t.Unix()), fd.lo)
 		}
 	}
 	recs, err := fd.db.BlockFlows(fd.lo, at)
@@ -118,7 +120,7 @@ func runReserve(ctx context.Context, g *globalOptions, opts reserveOptions) erro
 	if err != nil {
 		return err
 	}
-	out := reserveJSON{Height: at, Time: isoTime(hdr.Header.Timestamp.Unix()), Hops: opts.Hops,
+	out := reserveJSON{Height: at, Time: report.Time(hdr.Header.Timestamp.Unix()), Hops: opts.Hops,
 		ReserveSat: int64(total), FromHeight: fd.lo}
 	if opts.ByPool {
 		byPool := map[string]btcutil.Amount{}

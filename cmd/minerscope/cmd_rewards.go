@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minerscope/minerscope/analysis"
+	"github.com/minerscope/minerscope/report"
 )
 
 type rewardsOptions struct {
@@ -80,7 +81,7 @@ func runRewards(ctx context.Context, g *globalOptions, opts rewardsOptions) erro
 	}
 	out := make([]rewardJSON, len(pts))
 	for i, p := range pts {
-		out[i] = rewardJSON{Period: p.Label, Start: isoTime(p.Start), End: isoTime(p.End), FromHeight: p.FromHeight,
+		out[i] = rewardJSON{Period: p.Label, Start: report.Time(p.Start), End: report.Time(p.End), FromHeight: p.FromHeight,
 			ToHeight: p.ToHeight, Blocks: p.Blocks, SubsidySat: int64(p.Subsidy), FeesSat: int64(p.Fees),
 			RewardSat: int64(p.Reward), FeeShare: p.FeeShare}
 	}

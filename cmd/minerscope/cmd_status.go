@@ -10,6 +10,7 @@ import (
 
 	"github.com/minerscope/minerscope/chain"
 	"github.com/minerscope/minerscope/index"
+	"github.com/minerscope/minerscope/report"
 )
 
 type statusOptions struct {
@@ -96,7 +97,7 @@ func runStatus(ctx context.Context, g *globalOptions, opts statusOptions) error 
 		if err != nil {
 			return err
 		}
-		rep.IndexTipTime = isoTime(rec.Header.Timestamp.Unix())
+		rep.IndexTipTime = report.Time(rec.Header.Timestamp.Unix())
 	}
 	rep.Headers = int64(db.Count())
 	if from, full := db.BlocksFrom(); full {

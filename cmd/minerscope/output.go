@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"time"
 )
 
 // writeJSON prints v as indented JSON.
@@ -44,18 +43,9 @@ func writeRows[T any](w io.Writer, asJSON, asCSV bool, rows []T, header []string
 	return false, nil
 }
 
-// isoTime formats a unix time as ISO 8601 UTC, the one time format of every output.
-func isoTime(unix int64) string {
-	return time.Unix(unix, 0).UTC().Format(time.RFC3339)
-}
-
 // fmtFloat prints a derived statistic with enough digits to round-trip.
 func fmtFloat(f float64) string {
 	return strconv.FormatFloat(f, 'g', -1, 64)
-}
-
-func fmtBits(bits uint32) string {
-	return fmt.Sprintf("%08x", bits)
 }
 
 // btcString prints satoshis as BTC with all eight decimals, exactly (no float).
