@@ -179,18 +179,22 @@ func coinbaseOutputs(p Params, cb *wire.MsgTx) ([]CoinbaseOutput, btcutil.Amount
 // exactly one.
 func describeOutput(p Params, value btcutil.Amount, script []byte) CoinbaseOutput {
 	out := CoinbaseOutput{Value: value, Script: bytes.Clone(script)}
+	if txscript.GetScriptClass(script) == txscript.PubKeyTy {
+		// The key as the script writes it, as Bitcoin Core hashes it:
+		// btcutil would re-encode a hybrid key (0x06, 0x07) as an
+		// uncompressed one and give a key off the curve no address. Nor is
+		// the key parsed, as ExtractPkScriptAddrs would (half the cost of a
+		// 2009 coinbase): the class is the script's shape alone.
+		out.Type = txscript.PubKeyTy.String()
+		out.Address = pubKeyHashAddress(p, script[1:len(script)-1])
+		return out
+	}
 	class, addrs, _, _ := txscript.ExtractPkScriptAddrs(script, p.AddrParams)
 	if class == txscript.NonStandardTy && isFutureWitnessProgram(script) {
 		class = txscript.WitnessUnknownTy
 	}
 	out.Type = class.String()
-	switch {
-	case class == txscript.PubKeyTy:
-		// The key as the script writes it, as Bitcoin Core hashes it:
-		// btcutil would re-encode a hybrid key (0x06, 0x07) as an
-		// uncompressed one and give a key off the curve no address.
-		out.Address = pubKeyHashAddress(p, script[1:len(script)-1])
-	case len(addrs) == 1 && class != txscript.MultiSigTy:
+	if len(addrs) == 1 && class != txscript.MultiSigTy {
 		out.Address = addrs[0].EncodeAddress()
 	}
 	return out

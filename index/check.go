@@ -75,9 +75,11 @@ const ctxEvery = 4096
 // index"):
 //   - headers at every height from 0 to the tip, each linking to the one
 //     below (the first is the network's genesis), each stored with its own
-//     hash and the cumulative work of the chain up to it; one height-by-hash
-//     row per header; the tip record naming the top header;
+//     hash and the cumulative work of the chain up to it; the tip record
+//     naming the top header;
 //   - an undo record for every block, starting with its header row;
+//   - no row of a retired keyspace (the height-by-hash rows of schema 3 and
+//     before), nor any undo entry naming one;
 //   - for a full index, a coinbase record and block flow totals at every
 //     height from BlocksFrom on and none below (none at all, nor any miner
 //     flow row, in a headers-only index); each coinbase record consistent
@@ -162,7 +164,7 @@ func (c *checker) run() error {
 	if err := c.heights(); err != nil {
 		return err
 	}
-	if err := c.hashRows(); err != nil {
+	if err := c.retiredRows(); err != nil {
 		return err
 	}
 	if err := c.txidRows(); err != nil {
@@ -398,6 +400,8 @@ func (c *checker) undoRecord(h int32) error {
 		c.ps.add(h, "the undo record is unreadable: %v", err)
 	case len(entries) == 0 || !bytes.Equal(entries[0].key, heightKey(headerPrefix, h)) || entries[0].existed:
 		c.ps.add(h, "the undo record does not start with the block's header row")
+	case slices.ContainsFunc(entries, isRetired):
+		c.ps.add(h, "the undo record names a key of a keyspace retired in schema 4")
 	}
 	return nil
 }
@@ -694,28 +698,13 @@ func (c *checker) scan(prefix byte, fn func(cur *cursor, key, val []byte) error)
 	return nil
 }
 
-// hashRows checks that the height-by-hash rows are exactly one per header.
-func (c *checker) hashRows() error {
-	n := 0
-	err := c.scan(hashPrefix, func(cur *cursor, key, val []byte) error {
-		height, err := deserializeHeight(val)
-		switch {
-		case err != nil || len(key) != 1+chainhash.HashSize:
-			c.stray(cur, -1, "is malformed")
-		case height < 0 || int(height) >= len(c.hashes) || !bytes.Equal(key[1:], c.hashes[height][:]):
-			c.ps.add(height, "the height-by-hash row %x names a block the headers do not hold there", key[1:])
-		default:
-			n++
-		}
+// retiredRows reports rows of a retired keyspace: the height-by-hash rows,
+// which the upgrade to schema 4 deleted.
+func (c *checker) retiredRows() error {
+	return c.scan(retiredHashPrefix, func(cur *cursor, key, val []byte) error {
+		c.stray(cur, keyBlockHeight(key, val), "belongs to a keyspace retired in schema 4")
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if n != len(c.hashes) {
-		c.ps.add(-1, "%d headers but %d height-by-hash rows match them", len(c.hashes), n)
-	}
-	return nil
 }
 
 // txidRows checks that the txid rows and the flow transactions point to
@@ -897,7 +886,7 @@ func (c *checker) minerOutput(cur *cursor) (MinerOutput, bool, error) {
 var keyspaceNames = map[byte]string{
 	metaPrefix:        "meta record",
 	headerPrefix:      "header",
-	hashPrefix:        "height-by-hash row",
+	retiredHashPrefix: "height-by-hash row",
 	undoPrefix:        "undo record",
 	coinbasePrefix:    "coinbase record",
 	scriptPrefix:      "miner script",
@@ -1328,7 +1317,7 @@ func describeKey(key []byte) string {
 		if op, ok := keyOutpoint(key); ok {
 			return fmt.Sprintf("%s %v", name, op)
 		}
-	case hashPrefix, txidPrefix:
+	case retiredHashPrefix, txidPrefix:
 		if len(key) == 1+chainhash.HashSize {
 			return fmt.Sprintf("%s %v", name, chainhash.Hash(key[1:]))
 		}
@@ -1350,7 +1339,7 @@ func keyBlockHeight(key, val []byte) int32 {
 		if h, _, ok := keyTxPos(key); ok {
 			return h
 		}
-	case hashPrefix, txidPrefix:
+	case retiredHashPrefix, txidPrefix:
 		if len(val) >= heightSize {
 			return int32(binary.BigEndian.Uint32(val))
 		}

@@ -305,8 +305,7 @@ func TestCoinbaseDisconnectReconnect(t *testing.T) {
 // checkUndoOfFullBlock checks the undo record of the block at h, whose
 // only transaction is a coinbase paying one key no earlier full block paid
 // (checked on the raw block by the caller's choice of h): its entries are,
-// in the order the block writes them, the header and hash rows (absent
-// before), the tip (the previous block), the coinbase record, the
+// in the order the block writes them, the header row (absent before), the tip (the previous block), the coinbase record, the
 // coinbase's miner output, its miner script and the block's flow totals
 // (all absent before), encoded as keys.go documents and built here from
 // the raw blocks.
@@ -318,12 +317,11 @@ func checkUndoOfFullBlock(t *testing.T, kv map[string]string, h int32) {
 		t.Fatalf("block %d has %d transactions, %d coinbase outputs; want 1, 1", h,
 			cb.txCount, len(cb.values))
 	}
-	hash, prev := dsha(raw[h][:80]), dsha(raw[h-1][:80])
+	prev := dsha(raw[h-1][:80])
 	tipKey, prevTip := "\x01tip", be32(h-1)+string(prev[:])
 
-	undo := []byte{7}
+	undo := []byte{6}
 	undo = appendAbsent(undo, "\x02"+be32(h))
-	undo = appendAbsent(undo, "\x03"+string(hash[:]))
 	undo = append(undo, byte(len(tipKey)))
 	undo = append(undo, tipKey...)
 	undo = append(undo, 1, byte(len(prevTip)))

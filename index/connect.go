@@ -629,19 +629,14 @@ func dbReplayUndo(txn *badger.Txn, entries []undoEntry) error {
 	return nil
 }
 
-// dbPutHeader writes the header-by-height and height-by-hash rows of rec.
-// Both keys are new: nothing is stored above the tip (checked at open and
-// kept by undo), and a block hash cannot repeat within one chain.
+// dbPutHeader writes the header-by-height row of rec. The key is new:
+// nothing is stored above the tip (checked at open and kept by undo).
 func dbPutHeader(w *BlockWriter, rec *HeaderRecord) error {
 	val, err := serializeHeaderRecord(rec)
 	if err != nil {
 		return err
 	}
-	err = w.putKnown(heightKey(headerPrefix, rec.Height), val, nil, false)
-	if err != nil {
-		return err
-	}
-	return w.putKnown(hashKey(&rec.Hash), serializeHeight(rec.Height), nil, false)
+	return w.putKnown(heightKey(headerPrefix, rec.Height), val, nil, false)
 }
 
 // dbPutTip moves the tip record from prev to rec.
@@ -725,14 +720,11 @@ func dbCheckNothingAbove(txn *badger.Txn, tip tipState) error {
 				"tip (next height %d)", ErrCorrupt, prefix, next)
 		}
 	}
-	if !tip.ok && dbHasKeyFrom(txn, hashPrefix, 0) {
-		return fmt.Errorf("%w: empty index has hash rows", ErrCorrupt)
-	}
 	return nil
 }
 
 // dbHasKeyFrom reports whether keyspace prefix has a key at or after the
-// big-endian height from (or any key, for the hash keyspace).
+// big-endian height from.
 func dbHasKeyFrom(txn *badger.Txn, prefix byte, from int32) bool {
 	opts := badger.DefaultIteratorOptions
 	opts.PrefetchValues = false
@@ -740,11 +732,7 @@ func dbHasKeyFrom(txn *badger.Txn, prefix byte, from int32) bool {
 	it := txn.NewIterator(opts)
 	defer it.Close()
 
-	start := []byte{prefix}
-	if prefix != hashPrefix {
-		start = heightKey(prefix, from)
-	}
-	it.Seek(start)
+	it.Seek(heightKey(prefix, from))
 	return it.ValidForPrefix([]byte{prefix})
 }
 

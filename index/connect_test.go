@@ -66,10 +66,6 @@ func checkMainnetRows(t *testing.T, db *DB, raw [][]byte) {
 		if err != nil || got != want {
 			t.Fatalf("HashAt(%d) = %v, %v; want %v", h, got, err, want)
 		}
-		gotHeight, err := db.HeightOf(want)
-		if err != nil || gotHeight != h {
-			t.Fatalf("HeightOf(%v) = %d, %v; want %d", want, gotHeight, err, h)
-		}
 
 		rec := recs[h]
 		if rec.Height != h || rec.Hash != want ||
@@ -198,9 +194,6 @@ func TestQueryErrors(t *testing.T) {
 	if _, err := db.HashAt(-1); !errors.Is(err, ErrNotFound) {
 		t.Errorf("HashAt(-1): %v", err)
 	}
-	if _, err := db.HeightOf(chainhash.Hash{1}); !errors.Is(err, ErrNotFound) {
-		t.Errorf("HeightOf(unknown): %v", err)
-	}
 	if _, err := db.Headers(5, 10); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Headers(5, 10): %v", err)
 	}
@@ -262,8 +255,8 @@ func TestConcurrentReaders(t *testing.T) {
 					errs <- fmt.Errorf("analysis headers to %d: %v", height, err)
 					return
 				}
-				if h, err := db.HeightOf(hash); err == nil && h != height {
-					errs <- fmt.Errorf("HeightOf(tip) = %d, want %d", h, height)
+				if h, err := db.HashAt(height); err != nil || h != hash {
+					errs <- fmt.Errorf("HashAt(tip height %d) = %v, %v; want the tip's %v", height, h, err, hash)
 					return
 				}
 			}

@@ -85,7 +85,7 @@ func reopenTip(t *testing.T, dir string, raw [][]byte) int32 {
 }
 
 // checkConsistent checks that the index holds exactly the mainnet blocks
-// 0..tip: a header, a hash row and an undo record per height, a coinbase
+// 0..tip: a header and an undo record per height, a coinbase
 // record per height from crashBlocksFrom, the miner flows of the blocks
 // from crashBlocksFrom as the reference model computes them, the tip record
 // and the three other meta records, and no other row.
@@ -108,9 +108,6 @@ func checkConsistent(t *testing.T, db *DB, raw [][]byte) {
 		if !ok || val[:80] != string(raw[h]) || val[80:112] != string(want[:]) {
 			t.Fatalf("header row %d missing or wrong", h)
 		}
-		if kv["\x03"+string(want[:])] != be32(int32(h)) {
-			t.Fatalf("hash row of height %d missing or wrong", h)
-		}
 		if _, ok := kv["\x04"+be32(int32(h))]; !ok {
 			t.Fatalf("undo row %d missing", h)
 		}
@@ -123,7 +120,7 @@ func checkConsistent(t *testing.T, db *DB, raw [][]byte) {
 		t.Fatalf("flow rows by keyspace %v, want %v", got, flowRows)
 	}
 
-	wantRows := 3*n + 3 + max(0, n-crashBlocksFrom)
+	wantRows := 2*n + 3 + max(0, n-crashBlocksFrom)
 	if ok {
 		wantRows++
 	}

@@ -49,18 +49,12 @@ import (
 //   -----
 //   Value total: 144 bytes
 //
-// Height by hash (prefix 0x03):
-//
-//   <0x03><hash> = <height>
-//
-//   Field           Type              Size
-//   prefix          byte              1 byte
-//   hash            chainhash.Hash    32 bytes
-//   -----
-//   Key total: 33 bytes
-//
-//   Field           Type              Size
-//   height          uint32 BE         4 bytes
+// Prefix 0x03 is retired. Schemas 1 to 3 kept a height-by-hash row per
+// block, <0x03><hash> = <height uint32 BE>, which no command read. Its random
+// key cost about a fifth of the index's CPU per 2009 block, so schema 4
+// dropped it: upgrading deletes the rows and strips them from the undo
+// records. The prefix must never be reused: an index restored from before
+// the upgrade names its keys in its undo records.
 //
 // Undo by height (prefix 0x04): everything needed to disconnect the block at
 // height, written in the same transaction as the block's rows.
@@ -89,11 +83,11 @@ import (
 // Disconnecting replays the entries: a key that was absent is deleted, a key
 // that was present gets its previous value back. The tip record is one of the
 // keys, so replaying the undo record also moves the tip back. For a header-only
-// block the undo value is 1 + 3 entries (header key, hash key: absent; tip key:
-// previous tip or absent), 86 bytes; a full block adds an entry for its
-// coinbase record, its block flow totals and every miner script, miner
-// output, flow transaction and marker it writes or deletes (a 2009 block with
-// only a coinbase: 7 entries).
+// block the undo value is 1 + 2 entries (header key: absent; tip key: previous
+// tip or absent), 51 bytes; a full block adds an entry for its coinbase
+// record, its block flow totals and every miner script, miner output, flow
+// transaction and marker it writes or deletes (a 2009 block with only a
+// coinbase: 6 entries).
 //
 // Coinbase record by height (prefix 0x05, schema 2): what the index keeps of a
 // block besides its header, an analysis.CoinbaseRecord. Written only for
@@ -238,8 +232,9 @@ var (
 	// headerPrefix is the keyspace of headers by height.
 	headerPrefix byte = 0x02
 
-	// hashPrefix is the keyspace of heights by block hash.
-	hashPrefix byte = 0x03
+	// retiredHashPrefix was the keyspace of heights by block hash, up to
+	// schema 3. Never reuse it.
+	retiredHashPrefix byte = 0x03
 
 	// undoPrefix is the keyspace of undo records by height.
 	undoPrefix byte = 0x04
@@ -325,14 +320,6 @@ func heightKey(prefix byte, height int32) []byte {
 	key := make([]byte, 1+heightSize)
 	key[0] = prefix
 	binary.BigEndian.PutUint32(key[1:], uint32(height))
-	return key
-}
-
-// hashKey returns the height-by-hash key of hash.
-func hashKey(hash *chainhash.Hash) []byte {
-	key := make([]byte, 1+chainhash.HashSize)
-	key[0] = hashPrefix
-	copy(key[1:], hash[:])
 	return key
 }
 

@@ -264,10 +264,11 @@ func TestConnectBlocksMatchesConnectHeaders(t *testing.T) {
 
 // TestMigrationFromV1 builds a schema 1 index with the schema 1 code path
 // (the migration list stopping at version 1: no blocks_from, no coinbase
-// keyspace), opens it with the current code and checks it became a
-// headers-only index of the latest schema (through 2 and 3, where a
-// headers-only index needs nothing) that refuses to keep full blocks for
-// the heights it has.
+// keyspace) and the height-by-hash rows schema 1 wrote, opens it with the
+// current code and checks it became a headers-only index of the latest
+// schema (through 2 and 3, where a headers-only index needs nothing, and 4,
+// which drops those rows) that refuses to keep full blocks for the heights
+// it has.
 func TestMigrationFromV1(t *testing.T) {
 	all := MainnetBlockData(t, 0)
 	dir := t.TempDir()
@@ -277,6 +278,7 @@ func TestMigrationFromV1(t *testing.T) {
 	}
 	ConnectHeaders(t, v1, MainnetHeaders(t)[:100])
 	want := Dump(t, v1)
+	withHashRows(t, v1, 1)
 	mustClose(t, v1)
 	if want["\x01schema"] != be32(1) {
 		t.Fatalf("schema 1 code wrote schema %x", want["\x01schema"])
@@ -337,15 +339,17 @@ func TestMigrationFromEmptyV1(t *testing.T) {
 }
 
 // TestMigrationFromV2 builds schema 2 indexes with the schema 2 code path
-// (the migration list stopping at version 2) and opens them with the
-// current code. An empty or headers-only one becomes a schema 3 index,
+// (the migration list stopping at version 2, and the height-by-hash rows
+// schema 2 wrote) and opens them with the current code. An empty or headers-only one becomes a schema 3 index,
 // unchanged but for its version, that keeps full blocks with their flows
 // above its tip. One that keeps full blocks lacks the flows, which need
 // every block again: it is refused with ErrNeedsRebuild and a message
 // saying how to rebuild, and left as it was.
 func TestMigrationFromV2(t *testing.T) {
 	all := MainnetBlockData(t, 0)
-	build := func(t *testing.T, mode blockMode, n int) string {
+	// build returns the index's directory and what it holds without the
+	// height-by-hash rows: what the upgrade to the latest schema leaves.
+	build := func(t *testing.T, mode blockMode, n int) (string, map[string]string) {
 		dir := t.TempDir()
 		v2, err := open(dir, analysis.Mainnet, Options{}, migrations[:2])
 		if err != nil {
@@ -361,28 +365,24 @@ func TestMigrationFromV2(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if kv := Dump(t, v2); kv["\x01schema"] != be32(2) || len(flowRowCounts(kv)) != 0 {
+		kv := Dump(t, v2)
+		if kv["\x01schema"] != be32(2) || len(flowRowCounts(kv)) != 0 {
 			t.Fatalf("schema 2 index: schema %x, flow rows %v", kv["\x01schema"], flowRowCounts(kv))
 		}
+		withHashRows(t, v2, 2)
 		mustClose(t, v2)
-		return dir
+		return dir, kv
 	}
 	latest := be32(int32(latestVersion(migrations)))
 
 	for _, n := range []int{0, 100} {
 		t.Run(fmt.Sprintf("headers-only, %d headers", n), func(t *testing.T) {
-			dir := build(t, blockMode{}, n)
-			db, err := open(dir, analysis.Mainnet, Options{}, migrations[:2])
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := Dump(t, db)
-			mustClose(t, db)
-
+			dir, want := build(t, blockMode{}, n)
 			if _, _, err := OpenExisting(dir); !errors.Is(err, ErrSchemaTooOld) {
 				t.Fatalf("read-only open of schema 2: %v, want ErrSchemaTooOld", err)
 			}
-			if db, err = Open(dir, analysis.Mainnet, Options{}); err != nil {
+			db, err := Open(dir, analysis.Mainnet, Options{})
+			if err != nil {
 				t.Fatalf("open schema 2: %v", err)
 			}
 			defer mustClose(t, db)
@@ -405,14 +405,9 @@ func TestMigrationFromV2(t *testing.T) {
 	// Full blocks kept from above the tip: no block lacks its flows yet, so it migrates and indexes them.
 	t.Run("full from 1000, 100 blocks", func(t *testing.T) {
 		mode := blockMode{full: true, from: 1000}
-		dir := build(t, mode, 100)
-		db, err := open(dir, analysis.Mainnet, Options{}, migrations[:2])
+		dir, want := build(t, mode, 100)
+		db, err := Open(dir, analysis.Mainnet, Options{})
 		if err != nil {
-			t.Fatal(err)
-		}
-		want := Dump(t, db)
-		mustClose(t, db)
-		if db, err = Open(dir, analysis.Mainnet, Options{}); err != nil {
 			t.Fatalf("open schema 2 with blocks_from above the tip: %v", err)
 		}
 		defer mustClose(t, db)
@@ -423,7 +418,7 @@ func TestMigrationFromV2(t *testing.T) {
 
 	for _, mode := range []blockMode{{full: true, from: 0}, {full: true, from: 60}} {
 		t.Run(fmt.Sprintf("full from %d, 100 blocks", mode.from), func(t *testing.T) {
-			dir := build(t, mode, 100)
+			dir, _ := build(t, mode, 100)
 			db, err := open(dir, analysis.Mainnet, Options{}, migrations[:2])
 			if err != nil {
 				t.Fatal(err)

@@ -49,13 +49,11 @@ func (m *model) connect(hdr wire.BlockHeader) {
 	workBytes := work.FillBytes(make([]byte, 32))
 
 	headerKey := "\x02" + be32(height)
-	hashKey := "\x03" + string(hash[:])
 	tipKey := "\x01tip"
 
-	// Undo: header key absent, hash key absent, tip key as before.
-	undo := []byte{3}
+	// Undo: header key absent, tip key as before.
+	undo := []byte{2}
 	undo = appendAbsent(undo, headerKey)
-	undo = appendAbsent(undo, hashKey)
 	if prev, ok := m.kv[tipKey]; ok {
 		undo = append(undo, byte(len(tipKey)))
 		undo = append(undo, tipKey...)
@@ -66,7 +64,6 @@ func (m *model) connect(hdr wire.BlockHeader) {
 	}
 
 	m.kv[headerKey] = string(raw) + string(hash[:]) + string(workBytes)
-	m.kv[hashKey] = be32(height)
 	m.kv[tipKey] = be32(height) + string(hash[:])
 	m.kv["\x04"+be32(height)] = string(undo)
 	m.chain = append(m.chain, hdr)
@@ -83,9 +80,7 @@ func appendAbsent(b []byte, key string) []byte {
 // disconnect applies a disconnect of the tip.
 func (m *model) disconnect() {
 	height := int32(len(m.chain) - 1)
-	hash := m.chain[height].BlockHash()
 	delete(m.kv, "\x02"+be32(height))
-	delete(m.kv, "\x03"+string(hash[:]))
 	delete(m.kv, "\x04"+be32(height))
 	m.chain = m.chain[:height]
 	m.works = m.works[:height]

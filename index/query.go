@@ -55,23 +55,6 @@ func (db *DB) HashAt(height int32) (chainhash.Hash, error) {
 	return rec.Hash, err
 }
 
-// HeightOf returns the height of the block with hash, or ErrNotFound.
-func (db *DB) HeightOf(hash chainhash.Hash) (int32, error) {
-	var height int32
-	err := db.view(func(txn *badger.Txn) error {
-		b, ok, err := dbFetch(txn, hashKey(&hash))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("block %v: %w", hash, ErrNotFound)
-		}
-		height, err = deserializeHeight(b)
-		return err
-	})
-	return height, err
-}
-
 // Header returns the header record at height, or ErrNotFound.
 func (db *DB) Header(height int32) (HeaderRecord, error) {
 	var rec HeaderRecord
