@@ -200,6 +200,13 @@ type BlockData struct {
 	// Header is the block header.
 	Header wire.BlockHeader
 
+	// Hash is Header's hash, computed when zero. A caller that already
+	// hashed the header (a block source checks every block against the
+	// hash it asked for) passes it to save hashing it again; a wrong one
+	// is found by the next block, whose previous-block hash it must be,
+	// and by CheckInvariants.
+	Hash chainhash.Hash
+
 	// Coinbase is what the index keeps of the block besides its header;
 	// nil for a headers-only index and below BlocksFrom.
 	Coinbase *analysis.CoinbaseRecord
@@ -246,11 +253,12 @@ func (db *DB) ConnectHeaders(height int32, hdrs []wire.BlockHeader) error {
 // ErrNotOnTip or ErrNotGenesis; in every case nothing is written.
 func (db *DB) ConnectBlocks(height int32, blocks []BlockData) error {
 	hdrs := make([]wire.BlockHeader, len(blocks))
+	hashes := make([]chainhash.Hash, len(blocks))
 	coinbases := make([][]byte, len(blocks))
 	bodies := make([]blockBody, len(blocks))
 	for i := range blocks {
 		b := &blocks[i]
-		hdrs[i] = b.Header
+		hdrs[i], hashes[i] = b.Header, b.Hash
 		if b.Coinbase == nil && b.Block == nil {
 			continue
 		}
@@ -264,7 +272,7 @@ func (db *DB) ConnectBlocks(height int32, blocks []BlockData) error {
 		}
 		coinbases[i], bodies[i] = val, body
 	}
-	return db.connectBodies(height, hdrs, coinbases, bodies, nil)
+	return db.connectBodies(height, hdrs, hashes, coinbases, bodies, nil)
 }
 
 // blockBody is what flows are indexed from.
@@ -335,13 +343,14 @@ type pendingBlock struct {
 func (db *DB) connectBlocks(height int32, hdrs []wire.BlockHeader,
 	coinbases [][]byte, extra func(w *BlockWriter) error) error {
 
-	return db.connectBodies(height, hdrs, coinbases, nil, extra)
+	return db.connectBodies(height, hdrs, nil, coinbases, nil, extra)
 }
 
-// connectBodies is connectBlocks with the blocks' bodies (bodies[i] for
-// hdrs[i], zero for none; a nil slice for none at all), whose flows are
-// connected with them.
-func (db *DB) connectBodies(height int32, hdrs []wire.BlockHeader,
+// connectBodies is connectBlocks with the headers' hashes (hashes[i] for
+// hdrs[i], computed where zero; a nil slice computes them all) and the
+// blocks' bodies (bodies[i] for hdrs[i], zero for none; a nil slice for none
+// at all), whose flows are connected with them.
+func (db *DB) connectBodies(height int32, hdrs []wire.BlockHeader, hashes []chainhash.Hash,
 	coinbases [][]byte, bodies []blockBody, extra func(w *BlockWriter) error) error {
 
 	tip, unlock, err := db.lockWriter()
@@ -350,7 +359,7 @@ func (db *DB) connectBodies(height int32, hdrs []wire.BlockHeader,
 	}
 	defer unlock()
 
-	blocks, err := db.pendingBlocks(tip, height, hdrs, coinbases)
+	blocks, err := db.pendingBlocks(tip, height, hdrs, hashes, coinbases)
 	if err != nil {
 		return err
 	}
@@ -378,17 +387,24 @@ func (db *DB) connectBodies(height int32, hdrs []wire.BlockHeader,
 	return nil
 }
 
-// pendingBlocks builds the header records of hdrs, checking that each
-// extends the one before it, the first extending tip, and pairs them with
-// their coinbase records, checking those against the index's mode.
+// pendingBlocks builds the header records of hdrs (whose hashes are
+// hashes[i], where given and not zero), checking that each extends the one
+// before it, the first extending tip, and pairs them with their coinbase
+// records, checking those against the index's mode.
 func (db *DB) pendingBlocks(tip tipState, height int32, hdrs []wire.BlockHeader,
-	coinbases [][]byte) ([]pendingBlock, error) {
+	hashes []chainhash.Hash, coinbases [][]byte) ([]pendingBlock, error) {
 
 	mode := db.blockMode()
 	blocks := make([]pendingBlock, len(hdrs))
 	for i := range hdrs {
 		h, hdr := height+int32(i), &hdrs[i]
-		hash := hdr.BlockHash()
+		var hash chainhash.Hash
+		if hashes != nil {
+			hash = hashes[i]
+		}
+		if hash == (chainhash.Hash{}) {
+			hash = hdr.BlockHash()
+		}
 		if err := db.checkExtendsTip(tip, h, hdr, &hash); err != nil {
 			return nil, err
 		}
@@ -475,7 +491,7 @@ func (db *DB) commitBlockRange(prevTip tipState, blocks []pendingBlock,
 			return 0, err
 		}
 		if body := &blocks[n].body; body.blk != nil {
-			if err := connectFlows(w, &db.ws, body.blk, body.ids); err != nil {
+			if err := connectFlows(&db.flows, w, &db.ws, body.blk, body.ids); err != nil {
 				return 0, err
 			}
 		}

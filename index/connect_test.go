@@ -305,3 +305,39 @@ func TestConnectHeadersMatchesConnectHeader(t *testing.T) {
 	}
 	DiffDumps(t, before, Dump(t, part))
 }
+
+// TestConnectBlocksGivenHash checks BlockData.Hash: the hashes a caller
+// computed (here by hand from the raw blocks) give the index computing them
+// would, and a wrong one is found by the next block and by the check.
+func TestConnectBlocksGivenHash(t *testing.T) {
+	data := MainnetBlockData(t, 0)
+	all := data[:300]
+	raw := rawMainnetBlocks(t)
+	want := NewTestDB(t, analysis.Mainnet)
+	if err := want.SetBlocksFrom(0, true); err != nil {
+		t.Fatal(err)
+	}
+	ConnectBlocks(t, want, all)
+
+	given := make([]BlockData, len(all))
+	for h := range given {
+		given[h] = all[h]
+		given[h].Hash = dsha(raw[h][:80])
+	}
+	db := NewTestDB(t, analysis.Mainnet)
+	if err := db.SetBlocksFrom(0, true); err != nil {
+		t.Fatal(err)
+	}
+	ConnectBlocks(t, db, given[:150])
+	ConnectBlocks(t, db, given[150:])
+	DiffDumps(t, Dump(t, want), Dump(t, db))
+
+	// A wrong hash for block 300: the block after it does not link.
+	next := data[300:302]
+	next[0].Hash = chainhash.Hash{3}
+	ConnectBlocks(t, db, next[:1])
+	wantProblem(t, mustCheck(t, db), 300, "hashes to")
+	if err := db.ConnectBlocks(301, next[1:]); !errors.Is(err, ErrNotOnTip) {
+		t.Fatalf("connect after a wrong hash: %v, want ErrNotOnTip", err)
+	}
+}

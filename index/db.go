@@ -170,6 +170,10 @@ type DB struct {
 	// connected with its flows; guarded by the writer lock.
 	ws workingSet
 
+	// flows is the flow writer of the block being connected, kept for its
+	// maps and buffers; guarded by the writer lock.
+	flows flowBlock
+
 	// probed is when checkDisk last probed that the directory is
 	// writable; guarded by the writer lock.
 	probed time.Time

@@ -33,6 +33,10 @@ type flowBlock struct {
 
 	totals [2]LevelFlows
 	origin [2]map[int32]*OriginFlow
+
+	// dirty and origins are finish's buffers.
+	dirty   []string
+	origins []OriginFlow
 }
 
 // scriptState is one cached miner-script record.
@@ -44,20 +48,14 @@ type scriptState struct {
 	dirty   bool
 }
 
-// connectFlows runs flowBlock over blk, whose txids are ids.
-func connectFlows(w *BlockWriter, ws *workingSet, blk *wire.MsgBlock, ids []chainhash.Hash) error {
+// connectFlows runs f over blk, whose txids are ids. f is the zero value or
+// the one of an earlier block, whose maps and buffers it reuses.
+func connectFlows(f *flowBlock, w *BlockWriter, ws *workingSet, blk *wire.MsgBlock, ids []chainhash.Hash) error {
 	if len(ids) != len(blk.Transactions) || len(ids) == 0 {
 		return fmt.Errorf("%w: block %d has %d transactions and %d txids",
 			ErrBlockData, w.height, len(blk.Transactions), len(ids))
 	}
-	f := &flowBlock{w: w, ws: ws, height: w.height, time: blk.Header.Timestamp.Unix(),
-		scripts: make(map[string]*scriptState)}
-	for _, out := range blk.Transactions[0].TxOut {
-		f.revenue += btcutil.Amount(out.Value)
-	}
-	for l := range f.origin {
-		f.origin[l] = make(map[int32]*OriginFlow)
-	}
+	f.reset(w, ws, blk)
 	ws.screen(blk)
 	// The genesis coinbase is not in the UTXO set (consensus never lets it
 	// be spent), so it is no miner output.
@@ -75,6 +73,25 @@ func connectFlows(w *BlockWriter, ws *workingSet, blk *wire.MsgBlock, ids []chai
 		}
 	}
 	return f.finish()
+}
+
+// reset readies f for blk, written by w.
+func (f *flowBlock) reset(w *BlockWriter, ws *workingSet, blk *wire.MsgBlock) {
+	f.w, f.ws, f.height, f.time, f.revenue = w, ws, w.height, blk.Header.Timestamp.Unix(), 0
+	for _, out := range blk.Transactions[0].TxOut {
+		f.revenue += btcutil.Amount(out.Value)
+	}
+	f.totals = [2]LevelFlows{}
+	if f.scripts == nil {
+		f.scripts = make(map[string]*scriptState)
+	}
+	clear(f.scripts)
+	for l := range f.origin {
+		if f.origin[l] == nil {
+			f.origin[l] = make(map[int32]*OriginFlow)
+		}
+		clear(f.origin[l])
+	}
 }
 
 // coinbase makes the scripts of the coinbase's non-zero spendable outputs
@@ -358,13 +375,14 @@ func (f *flowBlock) storeTx(tx *FlowTx) error {
 
 // finish writes the changed miner scripts and the block's totals.
 func (f *flowBlock) finish() error {
-	keys := make([]string, 0, len(f.scripts))
+	keys := f.dirty[:0]
 	for k, st := range f.scripts {
 		if st.dirty {
 			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys) // a deterministic undo record
+	f.dirty = keys
 	for _, k := range keys {
 		st := f.scripts[k]
 		err := f.w.setKnown(scriptKey(st.rec.Script), serializeScript(&st.rec), st.prev, st.existed)
@@ -374,15 +392,18 @@ func (f *flowBlock) finish() error {
 	}
 
 	rec := BlockFlows{Height: f.height, Time: f.time, Revenue: f.revenue, Levels: f.totals}
+	all := f.origins[:0]
 	for l := range rec.Levels {
-		var os []OriginFlow
+		start := len(all)
 		for _, o := range f.origin[l] {
 			if o.Change != 0 || o.Outflow != 0 {
-				os = append(os, *o)
+				all = append(all, *o)
 			}
 		}
+		os := all[start:]
 		slices.SortFunc(os, func(a, b OriginFlow) int { return cmp.Compare(a.Origin, b.Origin) })
 		rec.Levels[l].Origins = os
 	}
+	f.origins = all
 	return f.w.setKnown(heightKey(blockFlowsPrefix, f.height), serializeBlockFlows(&rec), nil, false)
 }

@@ -103,7 +103,7 @@ func (s *syncer) connectBlocks(ctx context.Context, from, to int32, res *syncRes
 				if err != nil {
 					return fmt.Errorf("block %d (%v): %w", b.Height, b.Hash, err)
 				}
-				d := index.BlockData{Header: *hdr, Coinbase: &rec, Block: b.Block, TxIDs: b.TxIDs}
+				d := index.BlockData{Header: *hdr, Hash: b.Hash, Coinbase: &rec, Block: b.Block, TxIDs: b.TxIDs}
 				if err := w.add(d, len(b.Bytes)); err != nil {
 					return err
 				}
