@@ -183,8 +183,8 @@ func describeOutput(p Params, value btcutil.Amount, script []byte) CoinbaseOutpu
 		// The key as the script writes it, as Bitcoin Core hashes it:
 		// btcutil would re-encode a hybrid key (0x06, 0x07) as an
 		// uncompressed one and give a key off the curve no address. Nor is
-		// the key parsed, as ExtractPkScriptAddrs would (half the cost of a
-		// 2009 coinbase): the class is the script's shape alone.
+		// the key parsed, as ExtractPkScriptAddrs would (a quarter of the
+		// cost of describing the output): the class is the script's shape.
 		out.Type = txscript.PubKeyTy.String()
 		out.Address = pubKeyHashAddress(p, script[1:len(script)-1])
 		return out

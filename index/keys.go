@@ -53,8 +53,8 @@ import (
 // block, <0x03><hash> = <height uint32 BE>, which no command read. Its random
 // key cost about a fifth of the index's CPU per 2009 block, so schema 4
 // dropped it: upgrading deletes the rows and strips them from the undo
-// records. The prefix must never be reused: an index restored from before
-// the upgrade names its keys in its undo records.
+// records. The prefix stays unused, so that check reports any such row or
+// undo entry left behind.
 //
 // Undo by height (prefix 0x04): everything needed to disconnect the block at
 // height, written in the same transaction as the block's rows.
