@@ -473,6 +473,7 @@ func (db *DB) commitBlockRange(prevTip tipState, blocks []pendingBlock,
 	o := db.bdb.Opts()
 	keysLeft, bytesLeft := maxTxnKeys(o)/2, maxTxnBytes(o)/2
 	var w *BlockWriter
+	var tip []byte // the tip record once the blocks so far are written
 	n := 0
 	for n < len(blocks) {
 		rec := &blocks[n].rec
@@ -484,9 +485,7 @@ func (db *DB) commitBlockRange(prevTip tipState, blocks []pendingBlock,
 		if err := dbPutHeader(w, rec); err != nil {
 			return 0, err
 		}
-		if err := dbPutTip(w, prevTip, rec); err != nil {
-			return 0, err
-		}
+		tip = dbMoveTip(w, prevTip, tip, rec)
 		if err := dbPutCoinbase(w, blocks[n].coinbase); err != nil {
 			return 0, err
 		}
@@ -510,6 +509,11 @@ func (db *DB) commitBlockRange(prevTip tipState, blocks []pendingBlock,
 		}
 	}
 
+	// Each block's undo record has the tip it moved from; the record itself
+	// is written once, with the last block's.
+	if err := w.set(tipKey, tip); err != nil {
+		return 0, fmt.Errorf("write the tip record at height %d: %w", w.height, err)
+	}
 	if err := txn.Commit(); err != nil {
 		first, last := &blocks[0].rec, &blocks[n-1].rec
 		return 0, fmt.Errorf("connect blocks %d-%d (%v): %w", first.Height,
@@ -655,13 +659,16 @@ func dbPutHeader(w *BlockWriter, rec *HeaderRecord) error {
 	return w.putKnown(heightKey(headerPrefix, rec.Height), val, nil, false)
 }
 
-// dbPutTip moves the tip record from prev to rec.
-func dbPutTip(w *BlockWriter, prev tipState, rec *HeaderRecord) error {
-	var prevVal []byte
-	if prev.ok {
+// dbMoveTip moves the tip from prev, whose record is prevVal (serialized
+// here when nil), to rec, and returns rec's tip record. It records the
+// move in the block's undo record; the caller writes the record of the
+// transaction's last block.
+func dbMoveTip(w *BlockWriter, prev tipState, prevVal []byte, rec *HeaderRecord) []byte {
+	if prevVal == nil && prev.ok {
 		prevVal = serializeTip(prev.height, &prev.hash)
 	}
-	return w.putKnown(tipKey, serializeTip(rec.Height, &rec.Hash), prevVal, prev.ok)
+	w.remember(undoEntry{key: tipKey, prev: prevVal, existed: prev.ok})
+	return serializeTip(rec.Height, &rec.Hash)
 }
 
 // dbPutUndo writes the undo record of the block at height.
