@@ -79,7 +79,7 @@ const ctxEvery = 4096
 //     naming the top header;
 //   - an undo record for every block, starting with its header row;
 //   - no row of a retired keyspace (the height-by-hash rows of schema 3 and
-//     before), nor any undo entry naming one;
+//     before; undo records written then still name them, harmlessly);
 //   - for a full index, a coinbase record and block flow totals at every
 //     height from BlocksFrom on and none below (none at all, nor any miner
 //     flow row, in a headers-only index); each coinbase record consistent
@@ -400,8 +400,6 @@ func (c *checker) undoRecord(h int32) error {
 		c.ps.add(h, "the undo record is unreadable: %v", err)
 	case len(entries) == 0 || !bytes.Equal(entries[0].key, heightKey(headerPrefix, h)) || entries[0].existed:
 		c.ps.add(h, "the undo record does not start with the block's header row")
-	case slices.ContainsFunc(entries, isRetired):
-		c.ps.add(h, "the undo record names a key of a keyspace retired in schema 4")
 	}
 	return nil
 }

@@ -305,12 +305,6 @@ func TestCheckInvariantsCorruption(t *testing.T) {
 			hash := blocks[1004].BlockHash()
 			damage(t, db, append([]byte{0x03}, hash[:]...), binary.BigEndian.AppendUint32(nil, 1004))
 		}, 1004, []string{"height-by-hash row", "retired in schema 4"}},
-		{"undo record naming a height-by-hash row", func(t *testing.T) {
-			hash := blocks[1005].BlockHash()
-			v := bytes.Clone(mustRawGet(t, db, tkHeight(0x04, 1005)))
-			v[0]++ // the entry count, 6 for a 2009 block
-			damage(t, db, tkHeight(0x04, 1005), appendAbsent(v, "\x03"+string(hash[:])))
-		}, 1005, []string{"undo record names a key of a keyspace retired in schema 4"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

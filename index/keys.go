@@ -52,9 +52,11 @@ import (
 // Prefix 0x03 is retired. Schemas 1 to 3 kept a height-by-hash row per
 // block, <0x03><hash> = <height uint32 BE>, which no command read. Its random
 // key cost about a fifth of the index's CPU per 2009 block, so schema 4
-// dropped it: upgrading deletes the rows and strips them from the undo
-// records. The prefix stays unused, so that check reports any such row or
-// undo entry left behind.
+// dropped it: upgrading deletes the rows. Undo records written before still
+// name each block's row, as an entry "absent before" right after the header
+// row's; disconnecting such a block deletes a key that is no longer there.
+// The prefix must stay unused: those entries would delete whatever a new
+// keyspace kept under it.
 //
 // Undo by height (prefix 0x04): everything needed to disconnect the block at
 // height, written in the same transaction as the block's rows.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -58,29 +59,54 @@ func withHashRows(t *testing.T, db *DB, version int32) int {
 	return n
 }
 
+// withoutRetired returns kv without its height-by-hash rows: what the
+// upgrade to schema 4 leaves of an index that had them.
+func withoutRetired(kv map[string]string) map[string]string {
+	out := make(map[string]string, len(kv))
+	for k, v := range kv {
+		if k[0] != 0x03 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // TestMigrationFromV3 opens schema 3 indexes (built by today's code, then
-// given the rows and undo entries schema 3 wrote) with the current code: the
-// upgrade leaves each byte-identical to the index today's code builds from
-// the same blocks, passing every invariant, and blocks disconnect and
-// connect again over it. The upgrade is also run in pieces: interrupted
-// after any step, the next open finishes it.
+// given the rows and undo entries schema 3 wrote) with the current code. The
+// upgrade drops the height-by-hash rows and nothing else: every other row is
+// the one today's code writes, but for the undo records, which keep their
+// entries for the dropped rows. The index passes every invariant, and
+// blocks disconnect over those records and connect again to the index
+// today's code builds. An upgrade interrupted after the drop, before the
+// version is recorded, is finished by the next open.
 func TestMigrationFromV3(t *testing.T) {
 	all := MainnetBlockData(t, 0)
 	const n = 400 // block 170 holds the first flow transaction
-	build := func(t *testing.T, mode blockMode) (*DB, string, map[string]string) {
+	latest := be32(int32(latestVersion(migrations)))
+	// build returns the schema 3 index, its directory, what today's code
+	// writes for the same blocks, and what the upgrade must leave.
+	build := func(t *testing.T, mode blockMode) (*DB, string, map[string]string, map[string]string) {
 		db, dir := openTemp(t, analysis.Mainnet)
 		if err := db.SetBlocksFrom(mode.from, mode.full); err != nil {
 			t.Fatal(err)
 		}
 		ConnectBlocks(t, db, blocksFor(all, mode, n))
-		want := Dump(t, db)
+		today := Dump(t, db)
 		if got := withHashRows(t, db, 3); got != n {
 			t.Fatalf("added %d height-by-hash rows, want %d", got, n)
 		}
-		if kv := Dump(t, db); len(kv) != len(want)+n {
-			t.Fatalf("schema 3 index has %d rows, want %d", len(kv), len(want)+n)
+		v3 := Dump(t, db)
+		if len(v3) != len(today)+n {
+			t.Fatalf("schema 3 index has %d rows, want %d", len(v3), len(today)+n)
 		}
-		return db, dir, want
+		upgraded := withoutRetired(v3)
+		upgraded["\x01schema"] = latest
+		for k, v := range upgraded {
+			if k[0] != 0x04 && today[k] != v {
+				t.Fatalf("key %x: the schema 3 index holds %x, today's code %x", k, v, today[k])
+			}
+		}
+		return db, dir, today, upgraded
 	}
 	reopen := func(t *testing.T, dir string, want map[string]string) *DB {
 		db, err := Open(dir, analysis.Mainnet, Options{})
@@ -95,91 +121,38 @@ func TestMigrationFromV3(t *testing.T) {
 
 	for _, mode := range []blockMode{{}, {full: true, from: 0}, {full: true, from: 150}} {
 		t.Run(fmt.Sprintf("full %v from %d", mode.full, mode.from), func(t *testing.T) {
-			db, dir, want := build(t, mode)
+			db, dir, today, upgraded := build(t, mode)
 			mustClose(t, db)
 			if _, _, err := OpenExisting(dir); !errors.Is(err, ErrSchemaTooOld) {
 				t.Fatalf("read-only open of schema 3: %v, want ErrSchemaTooOld", err)
 			}
-			db = reopen(t, dir, want)
+			db = reopen(t, dir, upgraded)
 
-			// Disconnecting over the upgraded undo records and connecting
-			// again gives the same index.
+			// Disconnect over the old undo records, and connect again: the
+			// blocks above 100 get today's undo records, those below keep
+			// theirs.
 			mustDisconnectTo(t, db, 100)
+			wantNoProblems(t, mustCheck(t, db))
 			ConnectBlocks(t, db, blocksFor(all, mode, n)[101:])
+			want := maps.Clone(today)
+			want["\x01schema"] = latest
+			for h := int32(0); h <= 100; h++ {
+				k := "\x04" + be32(h)
+				want[k] = upgraded[k]
+			}
 			DiffDumps(t, want, Dump(t, db))
 		})
 	}
 
-	t.Run("interrupted", func(t *testing.T) {
-		mode := blockMode{full: true, from: 0}
-		steps := []struct {
-			name string
-			run  func(bdb *badger.DB) error
-		}{
-			{"undo records from 200 stripped", func(bdb *badger.DB) error {
-				return bdb.Update(func(txn *badger.Txn) error {
-					_, _, err := stripRetiredUndo(txn, 200, undoRewriteBytes)
-					return err
-				})
-			}},
-			{"rows dropped, undo records not stripped", func(bdb *badger.DB) error {
-				return bdb.DropPrefix([]byte{0x03})
-			}},
-			{"all done but the version", func(bdb *badger.DB) error {
-				return dropHashRows(bdb, undoRewriteBytes)
-			}},
-			{"in transactions of 500 bytes", func(bdb *badger.DB) error {
-				// Many transactions, each ending on a record boundary.
-				return dropHashRows(bdb, 500)
-			}},
-		}
-		for _, step := range steps {
-			t.Run(step.name, func(t *testing.T) {
-				db, dir, want := build(t, mode)
-				if err := step.run(db.bdb); err != nil {
-					t.Fatal(err)
-				}
-				if kv := Dump(t, db); kv["\x01schema"] != be32(3) {
-					t.Fatalf("schema %x after the step, want 3", kv["\x01schema"])
-				}
-				mustClose(t, db)
-				reopen(t, dir, want)
-			})
-		}
-	})
-}
-
-// TestStripRetiredUndoBudget checks that one transaction of the upgrade
-// rewrites records up to the budget and at least one, and says where to go
-// on.
-func TestStripRetiredUndoBudget(t *testing.T) {
-	db, _ := openTemp(t, analysis.Mainnet)
-	defer mustClose(t, db)
-	ConnectHeaders(t, db, MainnetHeaders(t)[:10])
-	withHashRows(t, db, 3)
-	// keys.go: a header-only record is 51 bytes, the first (no previous tip)
-	// 14; a hash entry adds 1 + 33 + 1.
-	for _, tc := range []struct {
-		from, budget int
-		next         int32
-		done         bool
-	}{
-		{0, 0, 1, false},       // one record at least
-		{0, 49, 1, false},      // exactly the first
-		{0, 49 + 86, 2, false}, // the first two
-		{3, 86*7 - 1, 9, false},
-		{3, 86 * 7, 0, true},
-		{9, 1, 0, true},
-	} {
-		txn := db.bdb.NewTransaction(true)
-		next, done, err := stripRetiredUndo(txn, int32(tc.from), tc.budget)
-		txn.Discard()
-		if err != nil {
+	t.Run("interrupted before the version", func(t *testing.T) {
+		db, dir, _, upgraded := build(t, blockMode{full: true, from: 0})
+		if err := migrateDropHashRows(db.bdb); err != nil {
 			t.Fatal(err)
 		}
-		if next != tc.next || done != tc.done {
-			t.Errorf("from %d, budget %d: next %d, done %v; want %d, %v", tc.from, tc.budget,
-				next, done, tc.next, tc.done)
+		if kv := Dump(t, db); kv["\x01schema"] != be32(3) {
+			t.Fatalf("schema %x after the drop, want 3", kv["\x01schema"])
 		}
-	}
+		mustClose(t, db)
+		reopen(t, dir, upgraded)
+	})
 }
