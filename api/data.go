@@ -126,11 +126,7 @@ func (s *Server) flows(sn *snapshot) ([2][]analysis.BlockFlow, error) {
 		for level := range out {
 			out[level] = make([]analysis.BlockFlow, len(recs))
 			for i := range recs {
-				l := &recs[i].Levels[level]
-				out[level][i] = analysis.BlockFlow{Height: recs[i].Height, Time: recs[i].Time,
-					Revenue: recs[i].Revenue, CoinbaseInflow: l.CoinbaseInflow, OtherInflow: l.OtherInflow,
-					Outflow: l.Outflow, Internal: l.Internal, MinerFee: l.MinerFee, Lost: l.Lost,
-					SpendingTxs: l.SpendingTxs}
+				out[level][i] = recs[i].Flow(level)
 			}
 		}
 		return out, nil

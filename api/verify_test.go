@@ -394,10 +394,7 @@ func (c *verifyCase) outflow(srv *Server) {
 	level := func(hops int) []analysis.BlockFlow {
 		out := make([]analysis.BlockFlow, len(recs))
 		for i := range recs {
-			l := &recs[i].Levels[hops]
-			out[i] = analysis.BlockFlow{Height: recs[i].Height, Time: recs[i].Time, Revenue: recs[i].Revenue,
-				CoinbaseInflow: l.CoinbaseInflow, OtherInflow: l.OtherInflow, Outflow: l.Outflow,
-				Internal: l.Internal, MinerFee: l.MinerFee, Lost: l.Lost, SpendingTxs: l.SpendingTxs}
+			out[i] = recs[i].Flow(hops)
 		}
 		return out
 	}

@@ -159,6 +159,14 @@ type BlockFlows struct {
 	Levels  [2]LevelFlows
 }
 
+// Flow returns the block's totals at level (0 or 1) as analysis reads them.
+func (b *BlockFlows) Flow(level int) analysis.BlockFlow {
+	l := &b.Levels[level]
+	return analysis.BlockFlow{Height: b.Height, Time: b.Time, Revenue: b.Revenue,
+		CoinbaseInflow: l.CoinbaseInflow, OtherInflow: l.OtherInflow, Outflow: l.Outflow,
+		Internal: l.Internal, MinerFee: l.MinerFee, Lost: l.Lost, SpendingTxs: l.SpendingTxs}
+}
+
 // LevelFlows are a block's miner-flow totals at one level (see
 // analysis.BlockFlow for their meaning), with the reserve change and
 // outflow per origin, from which pools are resolved at read time.

@@ -189,10 +189,7 @@ func (fd *flowData) blockFlows(level int) ([]analysis.BlockFlow, error) {
 	}
 	out := make([]analysis.BlockFlow, len(recs))
 	for i := range recs {
-		l := &recs[i].Levels[level]
-		out[i] = analysis.BlockFlow{Height: recs[i].Height, Time: recs[i].Time, Revenue: recs[i].Revenue,
-			CoinbaseInflow: l.CoinbaseInflow, OtherInflow: l.OtherInflow, Outflow: l.Outflow,
-			Internal: l.Internal, MinerFee: l.MinerFee, Lost: l.Lost, SpendingTxs: l.SpendingTxs}
+		out[i] = recs[i].Flow(level)
 	}
 	if fd.labels != nil {
 		for i := range out {
